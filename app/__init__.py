@@ -1,0 +1,1 @@
+"""Stripe Invoicing for the CRM: the service package."""

@@ -1,0 +1,1 @@
+"""Connecting a workspace to Stripe: key checks, permission probe, webhook endpoint lifecycle."""

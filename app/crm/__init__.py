@@ -1,0 +1,1 @@
+"""CRM adapters: one `CRM` protocol, a `local` embedded CRM and an `attio` adapter."""

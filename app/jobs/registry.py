@@ -1,0 +1,29 @@
+"""Job names -> handlers, and the periodic jobs. Imported lazily to keep start-up acyclic."""
+
+from __future__ import annotations
+
+from app.jobs.base import Handler
+
+
+def job_handlers() -> dict[str, Handler]:
+    handlers: dict[str, Handler] = {}
+    try:
+        from app.sync.jobs import SYNC_JOBS
+    except ImportError:  # the sync package is not built yet
+        SYNC_JOBS = {}
+    handlers.update(SYNC_JOBS)
+    try:
+        from blocks.jobs import WORKFLOW_JOBS
+    except ImportError:
+        WORKFLOW_JOBS = {}
+    handlers.update(WORKFLOW_JOBS)
+    return handlers
+
+
+def periodic_jobs() -> list[tuple[str, float]]:
+    """(job name, interval seconds) run for the whole deployment."""
+    try:
+        from app.sync.jobs import PERIODIC
+    except ImportError:
+        return []
+    return list(PERIODIC)
