@@ -58,15 +58,9 @@ def serve(host: str, port: int, demo: bool) -> None:
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from app.context import build_context
-    from app.http.app import build_app
+    from app.http.app import create_app
 
-    async def run() -> None:
-        ctx = await build_context(settings)
-        server = uvicorn.Server(uvicorn.Config(build_app(ctx), host=host, port=port, log_config=None, access_log=False))
-        await server.serve()
-
-    asyncio.run(run())
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, ws="none")
 
 
 @main.command()

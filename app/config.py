@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     stripe_rate_live: float = 100.0
     stripe_max_network_retries: int = 2
     max_body_bytes: int = 1_048_576
+    # A job runner renews its lease every page; another runner takes over once it expires.
+    job_lease_s: float = Field(default=30.0, gt=0)
+    # Stored events still pending this long are queued again by the sweep.
+    pending_event_grace_s: float = Field(default=30.0, ge=0)
+    sweep_interval_s: float = Field(default=15.0, gt=0)
+    event_max_attempts: int = Field(default=8, ge=1)
     redis_key_prefix: str = "invoicing"
 
 

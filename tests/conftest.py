@@ -96,3 +96,40 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path}/store.db"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Any]:
+    """One Stripe emulator over loopback for the session; tests make their own accounts in it."""
+    from app.sandbox.server import running_emulator
+
+    with running_emulator(webhook_retry_delays=(0.2, 0.5, 1.0)) as emu:
+        yield emu
+
+
+@pytest.fixture
+def stripe_settings(tmp_path: Path, emulator: Any) -> Settings:
+    return make_settings(tmp_path, stripe_api_base=emulator.base_url)
+
+
+@pytest.fixture
+async def sctx(stripe_settings: Settings) -> AsyncIterator[AppContext]:
+    """An AppContext whose Stripe is the emulator."""
+    context = await build_context(stripe_settings, jobs=InProcessJobs(periodic=False))
+    await context.jobs.start(context)
+    try:
+        yield context
+    finally:
+        await context.aclose()
+
+
+@pytest.fixture
+async def sclient(sctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(sctx, manage_context=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def sworkspace(sctx: AppContext) -> CreatedWorkspace:
+    return await create_workspace(sctx.store, "Acme")

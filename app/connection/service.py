@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.clock import utcnow
 from app.connection.keys import Mode, check_key_for_mode
-from app.connection.webhook_endpoint import gateway_for, register_webhook, remove_webhook, webhook_wanted
+from app.connection.webhook_endpoint import register_webhook, remove_webhook, webhook_wanted, workspace_gateway
 from app.errors import AppError, ErrorCode
 from app.secrets_box import mask_key
 from app.store.connections import ConnectionRow, delete_connection, get_connection, save_connection
@@ -103,7 +103,7 @@ async def describe(ctx: AppContext, workspace_id: str) -> dict[str, Any]:
 
 async def require_gateway(ctx: AppContext, workspace_id: str) -> StripeGateway:
     """The workspace's gateway, or a 409 telling the user to connect Stripe first."""
-    row = await get_connection(ctx.store, workspace_id)
-    if row is None:
+    gateway = await workspace_gateway(ctx, workspace_id)
+    if gateway is None:
         raise AppError(ErrorCode.NOT_CONNECTED, "Connect a Stripe key in Settings first.")
-    return gateway_for(ctx, row)
+    return gateway

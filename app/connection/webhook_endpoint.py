@@ -38,6 +38,11 @@ def gateway_for(ctx: AppContext, row: ConnectionRow) -> StripeGateway:
     return ctx.stripe.for_key(ctx.box.decrypt(row.key_ciphertext))
 
 
+async def workspace_gateway(ctx: AppContext, workspace_id: str) -> StripeGateway | None:
+    row = await get_connection(ctx.store, workspace_id)
+    return gateway_for(ctx, row) if row else None
+
+
 async def register_webhook(ctx: AppContext, workspace_id: str) -> None:
     """Make sure exactly one endpoint exists for the workspace (replacing any previous one)."""
     row = await get_connection(ctx.store, workspace_id)

@@ -11,9 +11,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
+from starlette.types import Receive, Scope, Send
 
-from app.context import AppContext
+from app.config import Settings
+from app.context import AppContext, build_context
 from app.errors import AppError
 from app.http.errors import app_error_handler, http_exception_handler, unhandled_error_handler
 from app.http.middleware import RequestIdMiddleware
@@ -47,6 +49,27 @@ def _collect_routes() -> list[BaseRoute]:
             continue  # capability not built yet
         collected.extend(module.routes())
     return collected
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The app for a server process: the AppContext is built inside the server's event loop
+    (its database and HTTP clients belong to that loop) and closed on shutdown."""
+    holder: dict[str, Starlette] = {}
+
+    @asynccontextmanager
+    async def lifespan(outer: Starlette) -> AsyncIterator[None]:
+        ctx = await build_context(settings)
+        inner = build_app(ctx)
+        holder["app"] = inner
+        outer.state.ctx = ctx
+        async with inner.router.lifespan_context(inner):
+            yield
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        await holder["app"](scope, receive, send)
+
+    outer = Starlette(routes=[Mount("/", app=dispatch)], lifespan=lifespan)
+    return outer
 
 
 def build_app(ctx: AppContext, *, manage_context: bool = True) -> Starlette:

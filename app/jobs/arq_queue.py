@@ -84,7 +84,7 @@ def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
             await app.aclose()
 
     crons = []
-    for name, interval in periodic_jobs():
+    for name, interval in periodic_jobs(settings):
         seconds = set(range(0, 60, max(1, int(interval)))) if interval < 60 else {0}
         minutes = None if interval < 60 else set(range(0, 60, max(1, int(interval // 60))))
         crons.append(cron(_wrap(name).coroutine, name=f"cron:{name}", second=seconds, minute=minutes,

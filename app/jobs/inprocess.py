@@ -40,7 +40,7 @@ class InProcessJobs:
         handlers = job_handlers()
         self._tasks = [asyncio.create_task(self._work(handlers)) for _ in range(self._concurrency)]
         if self._periodic:
-            for name, interval in periodic_jobs():
+            for name, interval in periodic_jobs(ctx.settings):
                 self._tasks.append(asyncio.create_task(self._every(name, interval)))
 
     async def _work(self, handlers: dict[str, Any]) -> None:

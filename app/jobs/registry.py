@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.jobs.base import Handler
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 def job_handlers() -> dict[str, Handler]:
@@ -20,10 +25,10 @@ def job_handlers() -> dict[str, Handler]:
     return handlers
 
 
-def periodic_jobs() -> list[tuple[str, float]]:
+def periodic_jobs(settings: Settings) -> list[tuple[str, float]]:
     """(job name, interval seconds) run for the whole deployment."""
     try:
-        from app.sync.jobs import PERIODIC
+        from app.sync.jobs import periodic
     except ImportError:
         return []
-    return list(PERIODIC)
+    return periodic(settings)

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.store.dialect import insert_or_update
 from app.store.engine import Store
 from app.store.tables import connections
 
@@ -38,11 +37,8 @@ async def get_connection(store: Store, workspace_id: str) -> ConnectionRow | Non
 
 
 async def save_connection(store: Store, workspace_id: str, **values: Any) -> None:
-    insert = pg_insert if not store.is_sqlite else sqlite_insert
-    stmt = insert(connections).values(workspace_id=workspace_id, **values)
-    stmt = stmt.on_conflict_do_update(index_elements=[connections.c.workspace_id], set_=values)
     async with store.begin() as conn:
-        await conn.execute(stmt)
+        await conn.execute(insert_or_update(store.dialect, connections, ["workspace_id"], workspace_id=workspace_id, **values))
 
 
 async def update_connection(store: Store, workspace_id: str, **values: Any) -> None:

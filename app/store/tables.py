@@ -7,13 +7,14 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     MetaData,
     String,
     Table,
     Text,
 )
+
+from app.store.types import UTCDateTime
 
 metadata = MetaData()
 
@@ -22,7 +23,7 @@ workspaces = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 api_tokens = Table(
@@ -33,7 +34,7 @@ api_tokens = Table(
     Column("role", String(20), nullable=False),
     # sha256 of the token: tokens are high-entropy, so a plain digest is enough to verify them.
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 connections = Table(
@@ -46,11 +47,11 @@ connections = Table(
     Column("account_id", String(80)),
     Column("livemode", Boolean, nullable=False, default=False),
     Column("missing_permissions", JSON, nullable=False, default=list),
-    Column("connected_at", DateTime(timezone=True), nullable=False),
+    Column("connected_at", UTCDateTime(), nullable=False),
     Column("webhook_endpoint_id", String(80)),
     Column("webhook_secret_ciphertext", Text),
     Column("webhook_url", Text),
-    Column("webhook_registered_at", DateTime(timezone=True)),
+    Column("webhook_registered_at", UTCDateTime()),
     Column("webhook_error", Text),
 )
 
@@ -61,5 +62,7 @@ settings = Table(
     Column("sync_enabled", Boolean, nullable=False, default=True),
     Column("auto_create_people", Boolean, nullable=False, default=False),
     Column("schema_mapping", JSON),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
+from app.store import crm_tables as crm_tables  # noqa: E402,F401
+from app.store import sync_tables as sync_tables  # noqa: E402,F401

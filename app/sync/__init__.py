@@ -1,0 +1,1 @@
+"""Invoice sync: webhook intake, the guarded upsert, backfill, reconcile."""
