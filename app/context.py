@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -51,6 +51,9 @@ class AppContext:
     metrics: Metrics
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     role: str = "server"
+    # Short-lived caches owned by one capability each, keyed by the owning module's name
+    # (e.g. the create-invoice catalog); built lazily by that module.
+    caches: dict[str, Any] = field(default_factory=dict)
 
     def crm(self, workspace_id: str) -> CRM:
         from app.crm.factory import crm_for_workspace

@@ -47,6 +47,7 @@ async def connect(ctx: AppContext, workspace_id: str, key: str, mode: Mode) -> d
         webhook_endpoint_id=None, webhook_secret_ciphertext=None, webhook_url=None,
         webhook_registered_at=None, webhook_error=None,
     )
+    await _prepare_schema(ctx, workspace_id)
     if await webhook_wanted(ctx, workspace_id) and "Webhook endpoints: write" not in missing:
         try:
             await register_webhook(ctx, workspace_id)
@@ -54,6 +55,25 @@ async def connect(ctx: AppContext, workspace_id: str, key: str, mode: Mode) -> d
             log.warning("webhook registration failed", extra={"workspace_id": workspace_id, "error": exc.message})
     log.info("stripe connected", extra={"workspace_id": workspace_id, "mode": mode, "missing": missing})
     return await describe(ctx, workspace_id)
+
+
+async def _prepare_schema(ctx: AppContext, workspace_id: str) -> None:
+    """With sync on, make the invoice object ready before the first event arrives (best effort:
+    health reports what is wrong, and POST /api/schema/setup retries)."""
+    from app.store.workspaces import get_settings
+    from app.workspace_settings import schema_mapping_for
+    from schema_mapping.setup import ensure_schema
+
+    if not (await get_settings(ctx.store, workspace_id)).sync_enabled:
+        return
+    try:
+        report = await ensure_schema(ctx.crm(workspace_id), await schema_mapping_for(ctx, workspace_id))
+    except AppError as exc:
+        log.warning("schema setup failed", extra={"workspace_id": workspace_id, "error": exc.message})
+        return
+    if not report.ok:
+        log.warning("schema has conflicts", extra={"workspace_id": workspace_id,
+                                                   "conflicts": [a.slug for a in report.conflicts]})
 
 
 async def disconnect(ctx: AppContext, workspace_id: str) -> None:

@@ -19,7 +19,8 @@ from starlette.templating import Jinja2Templates
 from app.crm.local.adapter import LocalCRM
 from app.crm.local.people import person_from_record, record_label
 from app.crm.local.schema import COMPANIES, PEOPLE
-from app.crm.protocol import AttributeSpec, AttributeType, Company, ObjectInfo, Person, Record
+from app.crm.local.shapes import attribute_json, company_json, object_json, person_json, record_json
+from app.crm.protocol import AttributeSpec, AttributeType, Record
 from app.errors import AppError, ErrorCode, validation_error
 from app.http.auth import authenticate
 from app.http.body import read_json
@@ -59,47 +60,6 @@ class AttributeIn(BaseModel):
 
 class ValuesIn(BaseModel):
     values: dict[str, Any]
-
-
-# -- JSON shapes ------------------------------------------------------------------------------
-
-
-def person_json(person: Person, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": person.id, "object": PEOPLE, "name": person.name, "email": person.primary_email,
-        "emails": list(person.emails), "company_id": person.company_id,
-    }
-    if values is not None:
-        out["values"] = values
-    return out
-
-
-def company_json(company: Company, *, with_people: bool, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": company.id, "object": COMPANIES, "name": company.name, "domain": company.domain,
-        "main_contact_id": company.main_contact_id,
-    }
-    if with_people:
-        out["people"] = [person_json(p) for p in company.people]
-    if values is not None:
-        out["values"] = values
-    return out
-
-
-def _object_json(info: ObjectInfo, attributes: list[AttributeSpec] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"slug": info.slug, "singular": info.singular, "plural": info.plural}
-    if attributes is not None:
-        out["attributes"] = [_attribute_json(a) for a in attributes]
-    return out
-
-
-def _attribute_json(a: AttributeSpec) -> dict[str, Any]:
-    return {"slug": a.slug, "title": a.title, "type": a.type, "unique": a.unique,
-            "options": list(a.options), "target_object": a.target_object}
-
-
-def _record_json(object_slug: str, record: Record) -> dict[str, Any]:
-    return {"id": record.id, "object": object_slug, "values": record.values}
 
 
 # -- API --------------------------------------------------------------------------------------
@@ -190,14 +150,14 @@ async def list_companies(request: Request) -> Response:
 
 async def list_objects(request: Request) -> Response:
     crm = await _api_crm(request)
-    return JSONResponse({"data": [_object_json(o) for o in await crm.list_objects()]})
+    return JSONResponse({"data": [object_json(o) for o in await crm.list_objects()]})
 
 
 async def create_object(request: Request) -> Response:
     crm = await _api_crm(request)
     body = await read_json(request, ObjectIn)
     info = await crm.create_object(body.slug, body.singular, body.plural)
-    return JSONResponse(_object_json(info, await crm.list_attributes(info.slug)), status_code=201)
+    return JSONResponse(object_json(info, await crm.list_attributes(info.slug)), status_code=201)
 
 
 async def get_object(request: Request) -> Response:
@@ -206,13 +166,13 @@ async def get_object(request: Request) -> Response:
     info = await crm.get_object(slug)
     if info is None:
         raise AppError(ErrorCode.NOT_FOUND, f"This CRM has no object '{slug}'.")
-    return JSONResponse(_object_json(info, await crm.list_attributes(slug)))
+    return JSONResponse(object_json(info, await crm.list_attributes(slug)))
 
 
 async def list_attributes(request: Request) -> Response:
     crm = await _api_crm(request)
     attributes = await crm.list_attributes(request.path_params["slug"])
-    return JSONResponse({"data": [_attribute_json(a) for a in attributes]})
+    return JSONResponse({"data": [attribute_json(a) for a in attributes]})
 
 
 async def create_attribute(request: Request) -> Response:
@@ -220,7 +180,7 @@ async def create_attribute(request: Request) -> Response:
     body = await read_json(request, AttributeIn)
     spec = AttributeSpec(body.slug, body.title, body.type, body.unique, tuple(body.options), body.target_object)
     created = await crm.create_attribute(request.path_params["slug"], spec)
-    return JSONResponse(_attribute_json(created), status_code=201)
+    return JSONResponse(attribute_json(created), status_code=201)
 
 
 async def list_records(request: Request) -> Response:
@@ -228,7 +188,7 @@ async def list_records(request: Request) -> Response:
     limit, offset = _paging(request)
     slug = request.path_params["slug"]
     records, total = await crm.list_records(slug, limit=limit, offset=offset)
-    data = [_record_json(slug, r) for r in records]
+    data = [record_json(slug, r) for r in records]
     return JSONResponse({"data": data, "total": total, "limit": limit, "offset": offset})
 
 
@@ -236,7 +196,7 @@ async def create_record(request: Request) -> Response:
     crm = await _api_crm(request)
     body = await read_json(request, ValuesIn)
     slug = request.path_params["slug"]
-    return JSONResponse(_record_json(slug, await crm.create_record(slug, body.values)), status_code=201)
+    return JSONResponse(record_json(slug, await crm.create_record(slug, body.values)), status_code=201)
 
 
 async def get_record(request: Request) -> Response:
@@ -245,7 +205,7 @@ async def get_record(request: Request) -> Response:
     record = await crm.get_record(slug, record_id)
     if record is None:
         raise _not_found("record", record_id)
-    return JSONResponse(_record_json(slug, record))
+    return JSONResponse(record_json(slug, record))
 
 
 async def update_record(request: Request) -> Response:
@@ -253,7 +213,7 @@ async def update_record(request: Request) -> Response:
     body = await read_json(request, ValuesIn)
     slug = request.path_params["slug"]
     record, _ = await crm.update_record(slug, request.path_params["id"], body.values)
-    return JSONResponse(_record_json(slug, record))
+    return JSONResponse(record_json(slug, record))
 
 
 # -- pages ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class FaultConfig:
     method: str | None = None
     account_id: str | None = None
     seed: int | None = None
+    times: int | None = None  # only the next N matching requests (None: no limit)
 
     def __post_init__(self) -> None:
         for name in ("rate_429", "rate_500"):
@@ -33,10 +34,13 @@ class FaultConfig:
             raise ValueError("latency_ms must not be negative")
         if self.path_regex is not None:
             re.compile(self.path_regex)
+        if self.times is not None and self.times < 0:
+            raise ValueError("times must not be negative")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultConfig:
-        known = {"rate_429", "rate_500", "latency_ms", "path_regex", "method", "account_id", "seed"}
+        known = {"rate_429", "rate_500", "latency_ms", "path_regex", "method", "account_id", "seed",
+                 "times"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
@@ -48,6 +52,7 @@ class FaultConfig:
             method=(data.get("method") or None) and str(data["method"]).upper(),
             account_id=data.get("account_id"),
             seed=None if data.get("seed") is None else int(data["seed"]),
+            times=None if data.get("times") is None else int(data["times"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -70,11 +75,13 @@ class FaultInjector:
         self.config: FaultConfig | None = None
         self._pattern: re.Pattern[str] | None = None
         self._random = random.Random()
+        self._remaining: int | None = None
 
     def configure(self, config: FaultConfig | None) -> None:
         self.config = config
         self._pattern = re.compile(config.path_regex) if config and config.path_regex else None
         self._random = random.Random(config.seed if config else None)
+        self._remaining = config.times if config else None
 
     def decide(self, method: str, path: str, account_id: str | None) -> FaultDecision:
         config = self.config
@@ -86,6 +93,10 @@ class FaultInjector:
             return NO_FAULT
         if self._pattern is not None and not self._pattern.search(path):
             return NO_FAULT
+        if self._remaining is not None:
+            if self._remaining <= 0:
+                return NO_FAULT
+            self._remaining -= 1
         draw = self._random.random()
         status: int | None = None
         if draw < config.rate_429:

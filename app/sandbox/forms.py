@@ -88,7 +88,7 @@ class Form:
     def raw(self, key: str) -> Any:
         return self.data.get(key)
 
-    def str(self, key: str, *, required: bool = False, choices: Iterable[str] | None = None,
+    def string(self, key: str, *, required: bool = False, choices: Iterable[str] | None = None,
             nullable: bool = False) -> str | None:
         value = self.data.get(key)
         if value is None or (value == "" and nullable):
@@ -116,9 +116,9 @@ class Form:
                 )
         return value
 
-    def int(self, key: str, *, required: bool = False, minimum: int | None = None,
+    def integer(self, key: str, *, required: bool = False, minimum: int | None = None,
             maximum: int | None = None) -> int | None:
-        value = self.str(key, required=required, nullable=not required)
+        value = self.string(key, required=required, nullable=not required)
         if value is None:
             return None
         if not _INT.fullmatch(value):
@@ -136,8 +136,8 @@ class Form:
             )
         return number
 
-    def bool(self, key: str) -> bool | None:
-        value = self.str(key, nullable=True)
+    def boolean(self, key: str) -> bool | None:
+        value = self.string(key, nullable=True)
         if value is None:
             return None
         if value not in ("true", "false"):

@@ -204,6 +204,7 @@ class Account:
     invoice_prefix: str
     invoice_sequence: int = 0
     customers: Collection[Customer] = field(default_factory=Collection)
+    deleted_customers: dict[str, Customer] = field(default_factory=dict)
     products: Collection[Product] = field(default_factory=Collection)
     prices: Collection[Price] = field(default_factory=Collection)
     invoices: Collection[Invoice] = field(default_factory=Collection)

@@ -9,6 +9,7 @@ that second thread; it is never held across an `await`.
 
 from __future__ import annotations
 
+import base64
 import random
 import secrets
 import string
@@ -20,17 +21,25 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.sandbox.faults import FaultConfig, FaultInjector
-from app.sandbox.models import Access, Account, ApiKey
+from app.sandbox.models import Access, Account, ApiKey, KeyKind
 from app.sandbox.templates import Templates
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
 BASE62 = string.digits + string.ascii_letters
+_B64_TO_BASE62 = bytes.maketrans(b"+/=", b"xQ7")
 ID_LENGTH = 24
 RESOURCES = (
     "customers", "products", "prices", "invoices", "invoiceitems", "webhook_endpoints", "events",
 )
-ACCESS_LEVELS = ("none", "read", "write")
+ACCESS_LEVELS: tuple[Access, ...] = ("none", "read", "write")
 IDEMPOTENCY_KEYS_KEPT = 200_000
+
+
+def _access(resource: str, value: str) -> Access:
+    for level in ACCESS_LEVELS:
+        if value == level:
+            return level
+    raise ValueError(f"access for {resource!r} must be one of none, read, write")
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,13 @@ class EmulatorState:
     # ids and time -------------------------------------------------------------------------
 
     def new_id(self, prefix: str, length: int = ID_LENGTH) -> str:
-        return prefix + "".join(self._ids.choices(BASE62, k=length))
+        """`prefix` + `length` letters and digits (fast enough for bulk creation)."""
+        raw = base64.b64encode(self._ids.randbytes(length * 3 // 4 + 3))
+        return prefix + raw.translate(_B64_TO_BASE62)[:length].decode("ascii")
+
+    def new_code(self, length: int = 8) -> str:
+        """Upper-case letters and digits: invoice number prefixes."""
+        return "".join(self._ids.choices(string.ascii_uppercase + string.digits, k=length))
 
     @staticmethod
     def now() -> int:
@@ -130,7 +145,7 @@ class EmulatorState:
                 livemode=livemode,
                 created=self.now(),
                 api_version=DEFAULT_API_VERSION,
-                invoice_prefix="".join(self._ids.choices(string.ascii_uppercase + string.digits, k=8)),
+                invoice_prefix=self.new_code(),
             )
             self.accounts[account.id] = account
             key = self._issue_key(account.id, "secret", livemode, {})
@@ -146,9 +161,7 @@ class EmulatorState:
             for resource, access in permissions.items():
                 if resource not in RESOURCES:
                     raise ValueError(f"unknown resource {resource!r}; known: {', '.join(RESOURCES)}")
-                if access not in ACCESS_LEVELS:
-                    raise ValueError(f"access for {resource!r} must be one of none, read, write")
-                granted[resource] = access  # type: ignore[assignment]
+                granted[resource] = _access(resource, access)
             mode = account.livemode if livemode is None else livemode
             return self._issue_key(account.id, "restricted", mode, granted)
 
@@ -159,11 +172,11 @@ class EmulatorState:
             return self._issue_key(account.id, "secret", mode, {})
 
     def _issue_key(
-        self, account_id: str, kind: str, livemode: bool, permissions: dict[str, Access]
+        self, account_id: str, kind: KeyKind, livemode: bool, permissions: dict[str, Access]
     ) -> str:
         prefix = ("sk_" if kind == "secret" else "rk_") + ("live_" if livemode else "test_")
         key = prefix + "51" + secrets.token_urlsafe(40).replace("-", "x").replace("_", "y")
-        self.keys[key] = ApiKey(key, account_id, kind, livemode, permissions)  # type: ignore[arg-type]
+        self.keys[key] = ApiKey(key, account_id, kind, livemode, permissions)
         return key
 
     def revoke_key(self, key: str) -> None:
@@ -232,6 +245,7 @@ class EmulatorState:
         customers: int = 1,
         statuses: Iterable[str] | Mapping[str, float] | None = None,
         currency: str = "usd",
+        base_url: str | None = None,
     ) -> dict[str, Any]:
         """Many finalized invoices at once, without events (backfill benchmarks)."""
         from app.sandbox.bulk import create_bulk_invoices
@@ -239,7 +253,7 @@ class EmulatorState:
         with self.lock:
             return create_bulk_invoices(
                 self, self.account(account_id), count, customers=customers,
-                statuses=statuses, currency=currency,
+                statuses=statuses, currency=currency, base_url=base_url,
             )
 
     def summary(self, account_id: str) -> dict[str, Any]:

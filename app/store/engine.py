@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from app.store.tables import metadata
 
@@ -41,8 +40,9 @@ class Store:
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            # SQLite has one writer; pooled connections only add lock contention.
-            kwargs["poolclass"] = NullPool
+            # Opening an aiosqlite connection costs a thread and the pragmas (~10 ms): pool them.
+            kwargs["pool_size"] = 8
+            kwargs["max_overflow"] = 8
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_size"] = 10
@@ -66,10 +66,13 @@ class Store:
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction (on SQLite it takes the write lock up front)."""
         async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn.sync_connection.info["immediate"] = True  # type: ignore[union-attr]
-            async with conn.begin():
-                yield conn
+            info = conn.sync_connection.info  # type: ignore[union-attr]
+            info["immediate"] = self.is_sqlite
+            try:
+                async with conn.begin():
+                    yield conn
+            finally:
+                info.pop("immediate", None)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:

@@ -66,3 +66,4 @@ settings = Table(
 )
 from app.store import crm_tables as crm_tables  # noqa: E402,F401
 from app.store import sync_tables as sync_tables  # noqa: E402,F401
+from app.store import workflow_tables as workflow_tables  # noqa: E402,F401
