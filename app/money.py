@@ -12,9 +12,9 @@ from decimal import Decimal, InvalidOperation
 
 # Stripe's lists (docs: "Zero-decimal currencies", "Three-decimal currencies").
 ZERO_DECIMAL: frozenset[str] = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
 )
-THREE_DECIMAL: frozenset[str] = frozenset("bhd jod kwd omr tnd".split())
+THREE_DECIMAL: frozenset[str] = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 
 _SYMBOLS: dict[str, str] = {
     "usd": "$",
@@ -50,7 +50,7 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exponent(currency))
 
 
-def to_minor(amount: Decimal | str | int | float, currency: str) -> int:
+def to_minor(amount: Decimal | str | float, currency: str) -> int:
     """Decimal("12.34"), "usd" -> 1234. Refuses precision below the currency's minor unit."""
     if isinstance(amount, bool):
         raise TypeError("amount must be a number")
@@ -62,9 +62,7 @@ def to_minor(amount: Decimal | str | int | float, currency: str) -> int:
         raise ValueError(f"not a finite amount: {amount!r}")
     scaled = value.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise ValueError(
-            f"{amount} has more than {exponent(currency)} decimals for {currency.upper()}"
-        )
+        raise ValueError(f"{amount} has more than {exponent(currency)} decimals for {currency.upper()}")
     return int(scaled)
 
 

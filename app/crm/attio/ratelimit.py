@@ -17,6 +17,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 ATTIO_READS_PER_SECOND = 100.0
 ATTIO_WRITES_PER_SECOND = 25.0
+_EPSILON = 1e-9
 
 
 class TokenBucket:
@@ -63,8 +64,10 @@ class TokenBucket:
         async with self._lock:
             while True:
                 self._refill()
-                if self._tokens >= tokens:
-                    self._tokens -= tokens
+                # The epsilon keeps float rounding from turning a refill into an endless loop
+                # of ever tinier sleeps.
+                if self._tokens >= tokens - _EPSILON:
+                    self._tokens = max(0.0, self._tokens - tokens)
                     return
                 await self._sleep((tokens - self._tokens) / self.rate)
 

@@ -199,9 +199,7 @@ class AttioTransport:
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    async def _send_once(
-        self, method: str, path: str, params: dict[str, Any] | None, body: Json | None
-    ) -> Json:
+    async def _send_once(self, method: str, path: str, params: dict[str, Any] | None, body: Json | None) -> Json:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         try:
             response = await self._client.request(
