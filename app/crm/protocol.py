@@ -122,6 +122,11 @@ class CRM(Protocol):
     ) -> UpsertResult:
         """Create or update the one record whose unique `match_attribute` equals values[match]."""
 
+    async def upsert_records(
+        self, object_slug: str, match_attribute: str, values_list: list[dict[str, Any]]
+    ) -> list[UpsertResult]:
+        """Several upserts at once (one transaction where the CRM has them), results in order."""
+
     async def find_record(self, object_slug: str, attribute: str, value: Any) -> Record | None: ...
 
     async def get_record(self, object_slug: str, record_id: str) -> Record | None: ...

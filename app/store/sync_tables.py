@@ -46,6 +46,9 @@ invoice_sync_state = Table(
     Column("observed_at", BigInteger, nullable=False),  # Stripe event `created`, or fetch time
     Column("fingerprint", String(64), nullable=False),
     Column("version", Integer, nullable=False),
+    # The version last written to the CRM: behind `version` when a CRM write failed, so the next
+    # observation (even an identical one) writes it again instead of skipping.
+    Column("written_version", Integer, nullable=False, default=0, server_default="0"),
     Column("values", JSON, nullable=False),
     Column("crm_record_id", String(120)),
     Column("updated_at", UTCDateTime(), nullable=False),

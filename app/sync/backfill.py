@@ -88,8 +88,7 @@ async def _lease_left(ctx: AppContext, job_id: str) -> float | None:
         row = (await conn.execute(select(jobs.c.status, jobs.c.lease_expires_at).where(jobs.c.id == job_id))).first()
     if row is None or row.status not in ("queued", "running") or row.lease_expires_at is None:
         return None
-    expires = row.lease_expires_at if row.lease_expires_at.tzinfo else row.lease_expires_at.replace(tzinfo=utcnow().tzinfo)
-    return max(0.0, (expires - utcnow()).total_seconds())
+    return max(0.0, (row.lease_expires_at - utcnow()).total_seconds())
 
 
 async def run_backfill(ctx: AppContext, job_id: str) -> None:
@@ -98,7 +97,8 @@ async def run_backfill(ctx: AppContext, job_id: str) -> None:
     if job is None:
         left = await _lease_left(ctx, job_id)
         if left is not None:  # someone holds it; look again when their lease would lapse
-            await ctx.jobs.enqueue(BACKFILL_JOB, key=f"backfill:{job_id}:retry", delay_s=left + 0.5, job_id=job_id)
+            await ctx.jobs.enqueue(BACKFILL_JOB, key=f"backfill:{job_id}:after-lease:{int(time.time())}",
+                                   delay_s=left + 0.5, job_id=job_id)
         return
     ctx.metrics.backfill_running.inc()
     try:

@@ -42,7 +42,7 @@ async def reconcile_workspace(ctx: AppContext, workspace_id: str) -> int:
         row = (await conn.execute(select(workspace_sync).where(workspace_sync.c.workspace_id == workspace_id))).first()
     started = int(time.time())
     since_dt = row.last_reconciled_at if row and row.last_reconciled_at else connection.connected_at
-    since = int((since_dt if since_dt.tzinfo else since_dt.replace(tzinfo=UTC)).timestamp()) - OVERLAP_S
+    since = int(since_dt.timestamp()) - OVERLAP_S
     since = max(since, started - RETENTION_S)
     new = 0
     cursor: str | None = None

@@ -3,6 +3,7 @@ running: stored-but-unprocessed events and backfills whose runner died."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,13 @@ async def requeue_pending(ctx: AppContext, *, older_than_s: float) -> int:
         stuck = (await conn.execute(select(jobs.c.id).where(
             jobs.c.status.in_(("queued", "running")),
             (jobs.c.lease_expires_at.is_(None)) | (jobs.c.lease_expires_at < utcnow())))).all()
+    # Keys differ from the original enqueue: a queue may still hold the dead runner's copy of
+    # the job under its original key, which would make a same-keyed enqueue a silent no-op.
+    round_ = f"r{int(time.time())}"
     for ev in events:
-        await ctx.jobs.enqueue(PROCESS_JOB, key=f"event:{ev.id}", workspace_id=ev.workspace_id, event_row_id=ev.id)
+        await ctx.jobs.enqueue(PROCESS_JOB, key=f"event:{ev.id}:{round_}", workspace_id=ev.workspace_id, event_row_id=ev.id)
     for job in stuck:
-        await ctx.jobs.enqueue(BACKFILL_JOB, key=f"backfill:{job.id}", job_id=job.id)
+        await ctx.jobs.enqueue(BACKFILL_JOB, key=f"backfill:{job.id}:{round_}", job_id=job.id)
     return len(events) + len(stuck)
 
 

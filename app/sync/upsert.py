@@ -101,9 +101,10 @@ async def upsert_invoices(
             outcomes[outcome.invoice_id] = outcome
 
     match_slug = mapping.slug("stripe_invoice_id")
-    for plan in plans:
-        if plan.verdict is Verdict.APPLY:
-            result = await crm.upsert_record(mapping.object_slug, match_slug, plan.values)
+    to_write = [p for p in plans if p.verdict is Verdict.APPLY]
+    if to_write:
+        results = await crm.upsert_records(mapping.object_slug, match_slug, [p.values for p in to_write])
+        for plan, result in zip(to_write, results, strict=True):
             plan.record_id, plan.created = result.record.id, result.created
     await _repair_overtaken(ctx, workspace_id, plans, mapping.object_slug, match_slug)
 
@@ -143,6 +144,10 @@ async def _judge_and_commit(ctx: AppContext, workspace_id: str, plans: list[_Pla
                     prior = Observation(row.status, row.observed_at, row.fingerprint) if row else None
                     plan.verdict = judge(prior, plan.observation)
                     plan.record_id = row.crm_record_id if row else None
+                    if plan.verdict is Verdict.SKIP and row is not None and row.written_version < row.version:
+                        # The stored state never reached the CRM (its write failed): write it now.
+                        plan.verdict, plan.values, plan.version = Verdict.APPLY, dict(row.values), row.version
+                        continue
                     if plan.verdict is not Verdict.APPLY:
                         continue
                     plan.version = (row.version if row else 0) + 1
@@ -177,7 +182,8 @@ async def _repair_overtaken(ctx: AppContext, workspace_id: str, plans: list[_Pla
             if row.version == plan.version and plan.record_id:
                 await conn.execute(update(state_t).where(
                     state_t.c.workspace_id == workspace_id, state_t.c.invoice_id == row.invoice_id,
-                    state_t.c.version == plan.version).values(crm_record_id=plan.record_id))
+                    state_t.c.version == plan.version).values(crm_record_id=plan.record_id,
+                                                              written_version=plan.version))
     for row in rows:
         plan = applied[row.invoice_id]
         if row.version != plan.version:

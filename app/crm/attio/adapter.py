@@ -224,6 +224,12 @@ class AttioCRM:
         record = await self._generic(object_slug, parse_one(AttioRecord, payload))
         return UpsertResult(record=record, created=existing is None)
 
+    async def upsert_records(
+        self, object_slug: str, match_attribute: str, values_list: list[dict[str, Any]]
+    ) -> list[UpsertResult]:
+        """Attio has no batch assert: one per record, paced by the transport's write limit."""
+        return [await self.upsert_record(object_slug, match_attribute, values) for values in values_list]
+
     async def find_record(self, object_slug: str, attribute: str, value: Any) -> Record | None:
         meta = await self._attribute_meta(object_slug)
         attr = meta.get(attribute) or (await self._attribute_meta(object_slug, refresh=True)).get(attribute)

@@ -223,9 +223,15 @@ class LocalCRM:
 
     async def upsert_record(self, object_slug: str, match_attribute: str, values: dict[str, Any]) -> UpsertResult:
         """Create or update the one record whose unique `match_attribute` equals values[match]."""
+        return (await self.upsert_records(object_slug, match_attribute, [values]))[0]
+
+    async def upsert_records(
+        self, object_slug: str, match_attribute: str, values_list: list[dict[str, Any]]
+    ) -> list[UpsertResult]:
+        """Many upserts in one transaction (a backfill page): all or none."""
         await self._prepare(object_slug)
 
-        async def work(conn: AsyncConnection, updates: list[_Update]) -> UpsertResult:
+        async def work(conn: AsyncConnection, updates: list[_Update]) -> list[UpsertResult]:
             schema = await load_schema(conn, self._workspace_id, object_slug)
             attr = schema.attribute(match_attribute)
             if not attr.unique:
@@ -234,30 +240,36 @@ class LocalCRM:
                     f"Cannot match on '{match_attribute}': it is not a unique attribute of '{object_slug}'.",
                     fields={match_attribute: "not unique"},
                 )
-            clean = normalise_values(schema.attributes, values)
-            keys = unique_keys(clean.get(match_attribute))
-            if len(keys) != 1:
-                raise AppError(
-                    ErrorCode.CRM_INVALID_REQUEST,
-                    f"An upsert needs exactly one value of '{match_attribute}' to match on.",
-                    fields={match_attribute: "needs exactly one value"},
-                )
-            owner = await rows.owner_of(conn, self._workspace_id, object_slug, match_attribute, keys[0])
-            if owner is None:
-                try:
-                    return UpsertResult(await self._insert(conn, schema, clean), created=True)
-                except rows.UniqueValueTaken as taken:
-                    # Committed by a concurrent upsert since we looked (Postgres reads committed
-                    # rows per statement): nothing was written yet, so update that record instead.
-                    if taken.attribute != match_attribute:
-                        raise
-                    owner = taken.owner
-            if attr.multi:  # keep the record's other values of a list attribute (other emails)
-                clean.pop(match_attribute)
-            record, _ = await self._update(conn, updates, schema, owner, clean)
-            return UpsertResult(record, created=False)
+            return [await self._upsert_one(conn, updates, schema, match_attribute, attr.multi, v) for v in values_list]
 
         return await self._write(work)
+
+    async def _upsert_one(
+        self, conn: AsyncConnection, updates: list[_Update], schema: ObjectSchema, match_attribute: str,
+        multi: bool, values: dict[str, Any],
+    ) -> UpsertResult:
+        clean = normalise_values(schema.attributes, values)
+        keys = unique_keys(clean.get(match_attribute))
+        if len(keys) != 1:
+            raise AppError(
+                ErrorCode.CRM_INVALID_REQUEST,
+                f"An upsert needs exactly one value of '{match_attribute}' to match on.",
+                fields={match_attribute: "needs exactly one value"},
+            )
+        owner = await rows.owner_of(conn, self._workspace_id, schema.slug, match_attribute, keys[0])
+        if owner is None:
+            try:
+                return UpsertResult(await self._insert(conn, schema, clean), created=True)
+            except rows.UniqueValueTaken as taken:
+                # Committed by a concurrent upsert since we looked (Postgres reads committed
+                # rows per statement): nothing was written yet, so update that record instead.
+                if taken.attribute != match_attribute:
+                    raise
+                owner = taken.owner
+        if multi:  # keep the record's other values of a list attribute (other emails)
+            clean.pop(match_attribute)
+        record, _ = await self._update(conn, updates, schema, owner, clean)
+        return UpsertResult(record, created=False)
 
     async def create_record(self, object_slug: str, values: dict[str, Any]) -> Record:
         await self._prepare(object_slug)
