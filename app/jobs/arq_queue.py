@@ -105,5 +105,6 @@ def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
 
 
 def run_worker(settings: Settings) -> None:
-    worker = build_worker(settings)
-    asyncio.run(worker.async_run())
+    # arq's Worker binds to the event loop current at construction; run() drives that loop.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    build_worker(settings).run()
