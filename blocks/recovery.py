@@ -22,8 +22,11 @@ def _due_in(when: datetime | None, now: datetime) -> float:
     return max(0.0, (when - now).total_seconds()) if when else 0.0
 
 
-async def recover_workflow_runs(ctx: AppContext) -> int:
+async def recover_workflow_runs(ctx: AppContext, grace_s: float = 0.0) -> int:
+    """Unfinished runs and pending deliveries; the wake key changes per pass because a queue may
+    still hold a dead worker's copy under an older key (which would swallow a same-keyed enqueue)."""
     now = utcnow()
+    wake = f":recover{int(now.timestamp())}"
     async with ctx.store.connect() as conn:
         runs = (await conn.execute(select(workflow_runs.c.id, workflow_runs.c.status, workflow_runs.c.next_attempt_at,
                                           workflow_runs.c.lease_expires_at)
@@ -32,7 +35,7 @@ async def recover_workflow_runs(ctx: AppContext) -> int:
                                          .where(block_deliveries.c.status == "pending"))).all()
     for run in runs:
         due = run.next_attempt_at if run.status == "retrying" else run.lease_expires_at
-        await enqueue_run(ctx, run.id, delay_s=_due_in(due, now), wake=":recover")
+        await enqueue_run(ctx, run.id, delay_s=_due_in(due, now), wake=wake)
     for delivery in deliveries:
-        await enqueue_delivery(ctx, delivery.id, delay_s=_due_in(delivery.next_attempt_at, now), wake=":recover")
+        await enqueue_delivery(ctx, delivery.id, delay_s=_due_in(delivery.next_attempt_at, now), wake=wake)
     return len(runs) + len(deliveries)

@@ -1,4 +1,5 @@
-"""Start-up recovery: whatever the store says is unfinished goes back on the queue."""
+"""Recovery: whatever the store says is unfinished goes back on the queue, at start-up and
+periodically (so work whose queue entry was lost, e.g. with a Redis restart, still runs)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Recoverer = Callable[["AppContext"], Awaitable[int]]
+# (ctx, grace seconds): re-enqueue what has been unfinished for longer than the grace period.
+Recoverer = Callable[["AppContext", float], Awaitable[int]]
 
 
 def _recoverers() -> list[Recoverer]:
@@ -31,8 +33,13 @@ def _recoverers() -> list[Recoverer]:
     return found
 
 
-async def recover_unfinished(ctx: AppContext) -> None:
+async def recover_unfinished(ctx: AppContext, grace_s: float = 0.0) -> None:
+    """At start-up (grace 0) and periodically (the sweep, with a grace period)."""
     for recover in _recoverers():
-        count = await recover(ctx)
+        count = await recover(ctx, grace_s)
         if count:
             log.info("re-enqueued unfinished work", extra={"recoverer": recover.__name__, "count": count})
+
+
+async def sweep(ctx: AppContext, kwargs: dict[str, object]) -> None:
+    await recover_unfinished(ctx, ctx.settings.pending_event_grace_s)

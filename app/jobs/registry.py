@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 
 def job_handlers() -> dict[str, Handler]:
-    handlers: dict[str, Handler] = {}
+    from app.jobs.recovery import sweep
+
+    handlers: dict[str, Handler] = {"maintenance.sweep": sweep}
     try:
         from app.sync.jobs import SYNC_JOBS
     except ImportError:  # the sync package is not built yet
@@ -27,8 +29,9 @@ def job_handlers() -> dict[str, Handler]:
 
 def periodic_jobs(settings: Settings) -> list[tuple[str, float]]:
     """(job name, interval seconds) run for the whole deployment."""
+    jobs = [("maintenance.sweep", settings.sweep_interval_s)]
     try:
         from app.sync.jobs import periodic
     except ImportError:
-        return []
-    return periodic(settings)
+        return jobs
+    return jobs + periodic(settings)

@@ -9,7 +9,6 @@ from app.sync.backfill import BACKFILL_JOB, run_backfill
 from app.sync.events import process_event
 from app.sync.intake import PROCESS_JOB
 from app.sync.reconcile import reconcile_all
-from app.sync.recovery import requeue_pending
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -24,10 +23,6 @@ async def _backfill(ctx: AppContext, kw: dict[str, Any]) -> None:
     await run_backfill(ctx, kw["job_id"])
 
 
-async def _sweep(ctx: AppContext, kw: dict[str, Any]) -> None:
-    await requeue_pending(ctx, older_than_s=ctx.settings.pending_event_grace_s)
-
-
 async def _reconcile(ctx: AppContext, kw: dict[str, Any]) -> None:
     await reconcile_all(ctx)
 
@@ -35,11 +30,10 @@ async def _reconcile(ctx: AppContext, kw: dict[str, Any]) -> None:
 SYNC_JOBS: dict[str, Handler] = {
     PROCESS_JOB: _process,
     BACKFILL_JOB: _backfill,
-    "sync.sweep": _sweep,
     "sync.reconcile": _reconcile,
 }
 
 
 
 def periodic(settings: Settings) -> list[tuple[str, float]]:
-    return [("sync.sweep", settings.sweep_interval_s), ("sync.reconcile", settings.reconcile_interval_s)]
+    return [("sync.reconcile", settings.reconcile_interval_s)]

@@ -36,5 +36,5 @@ async def requeue_pending(ctx: AppContext, *, older_than_s: float) -> int:
     return len(events) + len(stuck)
 
 
-async def recover_sync_work(ctx: AppContext) -> int:
-    return await requeue_pending(ctx, older_than_s=0)
+async def recover_sync_work(ctx: AppContext, grace_s: float) -> int:
+    return await requeue_pending(ctx, older_than_s=grace_s)
