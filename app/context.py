@@ -36,7 +36,7 @@ class KeyedLocks:
         lock = self._locks[key]
         async with lock:
             yield
-        if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+        if not lock.locked() and not lock._waiters:
             self._locks.pop(key, None)
 
 

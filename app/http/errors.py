@@ -24,7 +24,7 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.VALIDATION}.get(exc.status_code, ErrorCode.VALIDATION)
     message = "No such endpoint." if exc.status_code == 404 else str(exc.detail)
-    body = {"error": {"code": code.value, "message": message, "fields": {}}}
+    body: dict[str, object] = {"error": {"code": code.value, "message": message, "fields": {}}}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 

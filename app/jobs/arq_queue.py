@@ -64,7 +64,7 @@ def _wrap(name: str) -> Function:
 
     run.__qualname__ = run.__name__ = name.replace(".", "_")
     # keep_result=0: a finished job's id can be reused, so `key` dedupes only waiting jobs.
-    return func(run, name=name, keep_result=0, max_tries=5)
+    return func(run, name=name, keep_result=0, max_tries=5)  # type: ignore[arg-type]
 
 
 def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
@@ -94,8 +94,8 @@ def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
         cron_jobs=crons,
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         queue_name=queue_name(settings.redis_key_prefix),
-        on_startup=startup,
-        on_shutdown=shutdown,
+        on_startup=startup,  # type: ignore[arg-type]
+        on_shutdown=shutdown,  # type: ignore[arg-type]
         burst=burst,
         max_jobs=8,
         job_timeout=3600,

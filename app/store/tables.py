@@ -64,6 +64,8 @@ settings = Table(
     Column("schema_mapping", JSON),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
-from app.store import crm_tables as crm_tables  # noqa: E402,F401
-from app.store import sync_tables as sync_tables  # noqa: E402,F401
-from app.store import workflow_tables as workflow_tables  # noqa: E402,F401
+from app.store import (
+    crm_tables,  # noqa: F401  (registers its tables)
+    sync_tables,  # noqa: F401  (registers its tables)
+    workflow_tables,  # noqa: F401  (registers its tables)
+)

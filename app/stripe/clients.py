@@ -46,4 +46,4 @@ class StripeGateways:
         return StripeGateway(client, limiter, observer=self._observer)
 
     async def aclose(self) -> None:
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]

@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, or_, select, update
@@ -88,7 +89,8 @@ async def _lease_left(ctx: AppContext, job_id: str) -> float | None:
         row = (await conn.execute(select(jobs.c.status, jobs.c.lease_expires_at).where(jobs.c.id == job_id))).first()
     if row is None or row.status not in ("queued", "running") or row.lease_expires_at is None:
         return None
-    return max(0.0, (row.lease_expires_at - utcnow()).total_seconds())
+    left: float = (row.lease_expires_at - utcnow()).total_seconds()
+    return max(0.0, left)
 
 
 async def run_backfill(ctx: AppContext, job_id: str) -> None:
@@ -116,10 +118,9 @@ async def _run_pages(ctx: AppContext, job: Any, owner: str) -> None:
     gateway = await require_gateway(ctx, job.workspace_id)
     cursor: str | None = job.cursor
     while True:
-        invoices, has_more = await _with_retries(lambda: gateway.list_invoices(limit=PAGE_SIZE, starting_after=cursor))
-        fetched_at = int(time.time())
-        outcomes = await _with_retries(lambda: upsert_invoices(
-            ctx, job.workspace_id, [Snapshot(inv, fetched_at) for inv in invoices], gateway=gateway))
+        invoices, has_more = await _with_retries(partial(gateway.list_invoices, limit=PAGE_SIZE, starting_after=cursor))
+        snapshots = [Snapshot(inv, int(time.time())) for inv in invoices]
+        outcomes = await _with_retries(partial(upsert_invoices, ctx, job.workspace_id, snapshots, gateway=gateway))
         counts = {k: sum(1 for o in outcomes if o.result == k) for k in ("created", "updated", "unchanged")}
         unmatched = sum(1 for o in outcomes if o.unmatched and o.result != "skipped")
         for kind, n in counts.items():

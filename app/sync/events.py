@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from app.clock import utcnow
-from app.errors import AppError
 from app.connection.webhook_endpoint import workspace_gateway
+from app.errors import AppError
 from app.store.sync_tables import stripe_events
 from app.stripe.gateway import API_VERSION
 from app.sync.upsert import Snapshot, upsert_invoices
@@ -63,7 +63,7 @@ async def process_event(ctx: AppContext, workspace_id: str, event_row_id: str) -
     try:
         person_id = await mirror_event(ctx, workspace_id, event)
         await _fire_triggers(ctx, workspace_id, event, person_id)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried, never lost
         await _record_failure(ctx, workspace_id, row, exc)
         return
     async with ctx.store.begin() as conn:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 async def event_health(ctx: AppContext, workspace_id: str) -> dict[str, Any]:
     async with ctx.store.connect() as conn:
-        counts = dict((await conn.execute(select(stripe_events.c.status, func.count()).where(
+        counts: dict[str, int] = dict((await conn.execute(select(stripe_events.c.status, func.count()).where(
             stripe_events.c.workspace_id == workspace_id).group_by(stripe_events.c.status))).all())
         failures = (await conn.execute(select(
             stripe_events.c.event_id, stripe_events.c.type, stripe_events.c.last_error, stripe_events.c.attempts,
