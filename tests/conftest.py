@@ -7,6 +7,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,9 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-async def ctx(settings: Settings) -> AsyncIterator[AppContext]:
+@asynccontextmanager
+async def running_context(settings: Settings) -> AsyncIterator[AppContext]:
+    """An AppContext with its in-process queue running (no periodic jobs: tests drive time)."""
     context = await build_context(settings, jobs=InProcessJobs(periodic=False))
     await context.jobs.start(context)
     try:
@@ -50,10 +52,22 @@ async def ctx(settings: Settings) -> AsyncIterator[AppContext]:
         await context.aclose()
 
 
+@asynccontextmanager
+async def asgi_client(context: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(context, manage_context=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def ctx(settings: Settings) -> AsyncIterator[AppContext]:
+    async with running_context(settings) as context:
+        yield context
+
+
 @pytest.fixture
 async def client(ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(ctx, manage_context=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+    async with asgi_client(ctx) as c:
         yield c
 
 
@@ -115,18 +129,13 @@ def stripe_settings(tmp_path: Path, emulator: Any) -> Settings:
 @pytest.fixture
 async def sctx(stripe_settings: Settings) -> AsyncIterator[AppContext]:
     """An AppContext whose Stripe is the emulator."""
-    context = await build_context(stripe_settings, jobs=InProcessJobs(periodic=False))
-    await context.jobs.start(context)
-    try:
+    async with running_context(stripe_settings) as context:
         yield context
-    finally:
-        await context.aclose()
 
 
 @pytest.fixture
 async def sclient(sctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(sctx, manage_context=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+    async with asgi_client(sctx) as c:
         yield c
 
 

@@ -9,7 +9,7 @@ or wire format. An adapter instance is bound to one workspace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 AttributeType = Literal[
     "text",
@@ -23,18 +23,7 @@ AttributeType = Literal[
     "url",
     "record-reference",
 ]
-ATTRIBUTE_TYPES: tuple[AttributeType, ...] = (
-    "text",
-    "number",
-    "currency",
-    "date",
-    "timestamp",
-    "select",
-    "checkbox",
-    "email",
-    "url",
-    "record-reference",
-)
+ATTRIBUTE_TYPES: tuple[AttributeType, ...] = get_args(AttributeType)
 
 
 @dataclass(frozen=True)
