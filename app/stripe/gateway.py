@@ -84,7 +84,10 @@ class StripeGateway:
                     result = await fn()
         except stripe.StripeError as exc:
             self._observe(operation, "error")
-            log.info("stripe call failed", extra={"operation": operation, "error": type(exc).__name__, "status": exc.http_status})
+            # A 4xx is an answer (the probe expects 404s), not an incident; keep it out of INFO.
+            level = logging.DEBUG if exc.http_status and exc.http_status < 500 and exc.http_status != 429 else logging.WARNING
+            log.log(level, "stripe call failed", extra={"operation": operation, "error": type(exc).__name__,
+                                                        "status": exc.http_status})
             raise map_stripe_error(exc, action) from exc
         self._observe(operation, "ok")
         return result
