@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
 from app.crm.local.adapter import LocalCRM
 from app.crm.local.people import person_from_record, record_label
@@ -25,6 +24,8 @@ from app.errors import AppError, ErrorCode, validation_error
 from app.http.auth import authenticate
 from app.http.body import read_json
 from app.store.workspaces import Role
+from app.web.templating import render as render_page
+from app.web.templating import templates
 
 _WEB = Path(__file__).resolve().parents[1] / "web"
 _ASSETS = {"crm.css": "text/css", "crm.js": "text/javascript"}
@@ -95,7 +96,8 @@ def _paging(request: Request) -> tuple[int, int]:
             raise validation_error(f"{name} must be an integer {bound}.", **{name: "out of range"})
         return value
 
-    return number("limit", 50, 1, 500), number("offset", 0, 0, None)
+    # offset is bounded: an int past 2**63 cannot reach the database (OverflowError, a 500).
+    return number("limit", 50, 1, 500), number("offset", 0, 0, 1_000_000_000)
 
 
 def _not_found(what: str, record_id: str) -> AppError:
@@ -229,20 +231,11 @@ def object_href(object_slug: str) -> str:
     return f"/crm/{object_slug}" if object_slug in (PEOPLE, COMPANIES) else f"/crm/objects/{object_slug}"
 
 
-def _templates(request: Request) -> Jinja2Templates:
-    # Built once per app (not per module): the app owns it, like every other client.
-    templates: Jinja2Templates | None = getattr(request.app.state, "crm_templates", None)
-    if templates is None:
-        templates = Jinja2Templates(directory=str(_WEB / "templates"))
-        templates.env.globals.update(record_href=record_href, object_href=object_href)
-        request.app.state.crm_templates = templates
-    return templates
-
-
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    csrf = request.session.get("csrf") if "session" in request.scope else None
-    context = {"csrf_token": csrf, "nav_objects": [], "active": None, **context}
-    return _templates(request).TemplateResponse(request, name, context, status_code=status)
+    # The shared renderer (base.html's look, csrf token and principal); the CRM's link helpers are
+    # globals of its environment so imported macros see them too.
+    templates(request).env.globals.update(record_href=record_href, object_href=object_href)
+    return render_page(request, name, status_code=status, **{"nav_objects": [], "active": None, **context})
 
 
 def _message(request: Request, status: int, title: str, message: str, *, login_hint: bool = False) -> Response:
@@ -305,7 +298,7 @@ def _for_object(page: Callable[[Request, str], Awaitable[Response]], slug: str) 
 async def _list_page(request: Request, slug: str) -> Response:
     async def render(crm: LocalCRM) -> Response:
         try:
-            page = max(1, int(request.query_params.get("page", "1")))
+            page = min(max(1, int(request.query_params.get("page", "1"))), 1_000_000)  # offset stays a DB int
         except ValueError:
             page = 1
         info = await crm.get_object(slug)

@@ -7,16 +7,21 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.errors import AppError
 from app.http.auth import authenticate
 from app.http.body import read_body
-from app.errors import AppError
 from app.store.workspaces import Role, principal_for_token
+from app.web.pages.settings import reconnect, settings_page
 from app.web.session import launch_url, read_launch, start_session
 from app.web.templating import STATIC_DIR, render
 
 
-def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else "/"
+def _safe_next(value: object) -> str:
+    """A same-site path to go to after sign-in; anything else ("//host", "/\\host", a URL, a
+    non-string from JSON) becomes "/"."""
+    if not isinstance(value, str) or not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return "/"
+    return value if value.isprintable() else "/"
 
 
 async def login_page(request: Request) -> Response:
@@ -64,7 +69,7 @@ async def create_launch_url(request: Request) -> Response:
 
     try:
         body = json.loads(await read_body(request, 16_384) or b"{}")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # not UTF-8/16/32; nested too deeply
         body = {}
     next_path = _safe_next(body.get("next") if isinstance(body, dict) else None)
     return JSONResponse({"url": launch_url(request, principal, next_path), "expires_in": 300})
@@ -91,5 +96,7 @@ def routes() -> list[BaseRoute]:
         Route("/launch", launch, methods=["GET"]),
         Route("/logout", logout, methods=["POST", "GET"]),
         Route("/api/launch-url", create_launch_url, methods=["POST"]),
+        Route("/settings", settings_page, methods=["GET"]),
+        Route("/settings/reconnect", reconnect, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]

@@ -1,0 +1,1 @@
+"""Server-rendered pages beyond sign-in: one module per page (routes in `app.web.routes`)."""
