@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
@@ -68,7 +68,10 @@ def create_app(settings: Settings) -> Starlette:
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         await holder["app"](scope, receive, send)
 
-    outer = Starlette(routes=[Mount("/", app=dispatch)], lifespan=lifespan)
+    outer = Starlette(lifespan=lifespan)
+    # Every request goes to the inner app (a catch-all route's regex would miss paths with a
+    # newline in them, which then got Starlette's text/plain 404 instead of our JSON error).
+    outer.router.default = dispatch
     return outer
 
 

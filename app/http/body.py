@@ -6,7 +6,7 @@ import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from app.errors import AppError, ErrorCode
 
@@ -20,11 +20,14 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect as exc:  # the body ended early: a client error, not a 500
+        raise AppError(ErrorCode.MALFORMED_JSON, "The request body ended early (the connection closed).") from exc
     return b"".join(chunks)
 
 
@@ -32,16 +35,25 @@ def _too_large(limit: int) -> AppError:
     return AppError(ErrorCode.BODY_TOO_LARGE, f"Request body is larger than {limit // 1024} KB.")
 
 
-async def read_json(request: Request, model: type[M]) -> M:
+async def read_json(request: Request, model: type[M], *, empty_ok: bool = False) -> M:
+    """The body validated into `model`; with `empty_ok`, an empty body means the model's defaults."""
     limit: int = request.app.state.ctx.settings.max_body_bytes
     raw = await read_body(request, limit)
+    if empty_ok and not raw.strip():
+        return parse_model(model, {})
+    return parse_model(model, parse_json_object(raw))
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         data: Any = json.loads(raw) if raw.strip() else None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise AppError(ErrorCode.MALFORMED_JSON, f"Request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # e.g. 100,000 nested '[': the parser's stack, not a 500
+        raise AppError(ErrorCode.MALFORMED_JSON, "Request body is nested too deeply.") from exc
     if not isinstance(data, dict):
         raise AppError(ErrorCode.MALFORMED_JSON, "Request body must be a JSON object.")
-    return parse_model(model, data)
+    return data
 
 
 def parse_model(model: type[M], data: Any) -> M:

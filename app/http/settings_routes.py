@@ -57,8 +57,7 @@ async def post_schema_setup(request: Request) -> Response:
     the body is saved first (the settings panel's "Save and set up schema")."""
     principal = await authenticate(request, Role.ADMIN)
     ctx = request.app.state.ctx
-    raw = await request.body()
-    body = await read_json(request, SchemaSetupRequest) if raw.strip() else SchemaSetupRequest()
+    body = await read_json(request, SchemaSetupRequest, empty_ok=True)
     if body.mapping is not None:
         await change_settings(ctx, principal.workspace_id, sync_enabled=None, auto_create_people=None, schema=body.mapping)
     mapping = await schema_mapping_for(ctx, principal.workspace_id)

@@ -188,8 +188,15 @@ class StripeGateway:
         params: dict[str, Any] = {"limit": limit}
         if starting_after:
             params["starting_after"] = starting_after
-        page = await self.call("invoices.list", "listing invoices", lambda: self.v1.invoices.list_async(params=params))
-        return [_plain(i) for i in page.data], bool(page.has_more)
+        return await self._raw_page("invoices.list", "listing invoices", "/v1/invoices", params)
+
+    async def _raw_page(self, operation: str, action: str, path: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """A list page as plain JSON. Building the SDK's objects for 100 invoices and turning them
+        back into dicts costs ~130 ms of CPU per page (half of a backfill's time); the same
+        request through `raw_request` keeps the SDK's auth, retries and error classes."""
+        response = await self.call(operation, action, lambda: self._client.raw_request_async("get", path, **params))
+        body: dict[str, Any] = response.data
+        return list(body["data"]), bool(body["has_more"])
 
     # -- webhooks and events ----------------------------------------------------------------
     async def create_webhook_endpoint(self, url: str, events: tuple[str, ...], metadata: dict[str, str], idempotency_key: str) -> dict[str, Any]:
@@ -217,5 +224,4 @@ class StripeGateway:
             params["created"] = {"gte": created_gte}
         if starting_after:
             params["starting_after"] = starting_after
-        page = await self.call("events.list", "reading Stripe events", lambda: self.v1.events.list_async(params=params))
-        return [_plain(e) for e in page.data], bool(page.has_more)
+        return await self._raw_page("events.list", "reading Stripe events", "/v1/events", params)
