@@ -11,6 +11,7 @@ from app.errors import AppError
 from app.store.connections import ConnectionRow, get_connection, update_connection
 from app.stripe.gateway import INVOICE_EVENTS, StripeGateway
 from app.stripe.idempotency import idempotency_key
+from app.sync.intake import forget_endpoint_secret
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -71,6 +72,7 @@ async def register_webhook(ctx: AppContext, workspace_id: str) -> None:
         # Never leave an endpoint in Stripe that we hold no secret for.
         await gw.delete_webhook_endpoint(endpoint["id"])
         raise
+    forget_endpoint_secret(ctx, workspace_id)
     log.info("webhook endpoint registered", extra={"workspace_id": workspace_id, "endpoint": endpoint["id"]})
 
 
@@ -81,6 +83,7 @@ async def remove_webhook(ctx: AppContext, workspace_id: str) -> None:
     await gateway_for(ctx, row).delete_webhook_endpoint(row.webhook_endpoint_id)
     await update_connection(ctx.store, workspace_id, webhook_endpoint_id=None, webhook_secret_ciphertext=None,
                             webhook_url=None, webhook_registered_at=None, webhook_error=None)
+    forget_endpoint_secret(ctx, workspace_id)
     log.info("webhook endpoint removed", extra={"workspace_id": workspace_id})
 
 

@@ -58,7 +58,6 @@ workspace_sync = Table(
     "workspace_sync",
     metadata,
     Column("workspace_id", String(40), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
-    Column("last_event_created", BigInteger),
     Column("last_event_received_at", UTCDateTime()),
     Column("last_reconciled_at", UTCDateTime()),
     Column("reconcile_error", Text),
