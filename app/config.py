@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(default=15.0, gt=0)
     event_max_attempts: int = Field(default=8, ge=1)
     redis_key_prefix: str = "invoicing"
+    # `invoicing worker` only: serve its Prometheus metrics on this port (servers use /metrics).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
 
 def load_settings(**overrides: object) -> Settings:

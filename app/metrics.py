@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
 
 
 class Metrics:
@@ -28,3 +28,8 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def serve(self, port: int, addr: str = "0.0.0.0") -> None:
+        """Serve this registry at http://addr:port/metrics from a daemon thread (for `invoicing
+        worker`, which has no HTTP app; METRICS_PORT)."""
+        start_http_server(port, addr=addr, registry=self.registry)

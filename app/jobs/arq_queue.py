@@ -76,6 +76,8 @@ def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
     async def startup(arq_ctx: dict[str, Any]) -> None:
         arq_ctx["app"] = await build_context(settings, role="worker")
         arq_ctx["handlers"] = handlers
+        if settings.metrics_port:  # a worker has no HTTP app: its counters get their own /metrics
+            arq_ctx["app"].metrics.serve(settings.metrics_port)
         await arq_ctx["app"].recover()
 
     async def shutdown(arq_ctx: dict[str, Any]) -> None:
@@ -87,7 +89,10 @@ def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
     for name, interval in periodic_jobs(settings):
         seconds = set(range(0, 60, max(1, int(interval)))) if interval < 60 else {0}
         minutes = None if interval < 60 else set(range(0, 60, max(1, int(interval // 60))))
-        crons.append(cron(_wrap(name).coroutine, name=f"cron:{name}", second=seconds, minute=minutes,
+        # The prefix is in the name because arq derives the unique job id from it: without it two
+        # deployments sharing one Redis would swallow each other's periodic jobs.
+        cron_name = f"cron:{settings.redis_key_prefix}:{name}"
+        crons.append(cron(_wrap(name).coroutine, name=cron_name, second=seconds, minute=minutes,
                           unique=True, run_at_startup=False))
     return Worker(
         functions=[_wrap(n) for n in handlers],

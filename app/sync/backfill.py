@@ -118,8 +118,12 @@ async def _run_pages(ctx: AppContext, job: Any, owner: str) -> None:
     gateway = await require_gateway(ctx, job.workspace_id)
     cursor: str | None = job.cursor
     while True:
+        # A page shows Stripe's state at some moment after the request left: stamp it with that
+        # second, not the response's, or a change in between (whose event has an earlier `created`)
+        # would be judged older than the page and lose to the stale state it shows.
+        asked_at = int(time.time())
         invoices, has_more = await _with_retries(partial(gateway.list_invoices, limit=PAGE_SIZE, starting_after=cursor))
-        snapshots = [Snapshot(inv, int(time.time())) for inv in invoices]
+        snapshots = [Snapshot(inv, asked_at) for inv in invoices]
         outcomes = await _with_retries(partial(upsert_invoices, ctx, job.workspace_id, snapshots, gateway=gateway))
         counts = {k: sum(1 for o in outcomes if o.result == k) for k in ("created", "updated", "unchanged")}
         unmatched = sum(1 for o in outcomes if o.unmatched and o.result != "skipped")

@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
 from app.errors import AppError, ErrorCode
+from app.store.dialect import insert_ignore
 from app.store.sync_tables import invoice_sync_state as state_t
 from app.store.workspaces import get_settings
 from app.sync.guard import Observation, Verdict, fingerprint, judge
@@ -130,43 +131,56 @@ async def _judge_and_commit(ctx: AppContext, workspace_id: str, plans: list[_Pla
     """One transaction: read the guard state (locked), judge, write the winners."""
     if not plans:
         return
-    ids = [p.snapshot.invoice["id"] for p in plans]
     for attempt in range(5):
         try:
             async with ctx.store.begin() as conn:
-                query = select(state_t).where(state_t.c.workspace_id == workspace_id, state_t.c.invoice_id.in_(ids))
-                if not ctx.store.is_sqlite:
-                    query = query.with_for_update()
-                stored = {r.invoice_id: r for r in (await conn.execute(query)).all()}
-                now = utcnow()
-                for plan in plans:
-                    row = stored.get(plan.snapshot.invoice["id"])
-                    prior = Observation(row.status, row.observed_at, row.fingerprint) if row else None
-                    plan.verdict = judge(prior, plan.observation)
-                    plan.record_id = row.crm_record_id if row else None
-                    if plan.verdict is Verdict.SKIP and row is not None and row.written_version < row.version:
-                        # The stored state never reached the CRM (its write failed): write it now.
-                        plan.verdict, plan.values, plan.version = Verdict.APPLY, dict(row.values), row.version
-                        continue
-                    if plan.verdict is not Verdict.APPLY:
-                        continue
-                    plan.version = (row.version if row else 0) + 1
-                    fields = {"status": plan.observation.status, "observed_at": plan.observation.observed_at,
-                              "fingerprint": plan.observation.fingerprint, "version": plan.version,
-                              "values": plan.values, "updated_at": now}
-                    if row is None:
-                        await conn.execute(insert(state_t).values(workspace_id=workspace_id,
-                                                                  invoice_id=plan.snapshot.invoice["id"], **fields))
-                    else:
-                        await conn.execute(update(state_t).where(
-                            state_t.c.workspace_id == workspace_id,
-                            state_t.c.invoice_id == plan.snapshot.invoice["id"]).values(**fields))
+                pending = plans
+                while pending:  # first states another worker inserted meanwhile: judged again, locked
+                    pending = await _judge_locked(conn, ctx.store.is_sqlite, workspace_id, pending)
             return
         except IntegrityError:
             # Another worker inserted the first state of one of these invoices: judge again.
             if attempt == 4:
                 raise
             log.info("guard state raced; retrying", extra={"workspace_id": workspace_id})
+
+
+async def _judge_locked(conn: Any, is_sqlite: bool, workspace_id: str, plans: list[_Plan]) -> list[_Plan]:
+    """Judge `plans` against their stored rows (locked) and write the winners; returns the plans
+    whose first state another worker inserted between our read and our insert (ON CONFLICT DO
+    NOTHING waits for that worker's commit, so a second pass reads and locks its row)."""
+    ids = [p.snapshot.invoice["id"] for p in plans]
+    query = select(state_t).where(state_t.c.workspace_id == workspace_id, state_t.c.invoice_id.in_(ids))
+    if not is_sqlite:
+        query = query.with_for_update()
+    stored = {r.invoice_id: r for r in (await conn.execute(query)).all()}
+    now = utcnow()
+    raced: list[_Plan] = []
+    for plan in sorted(plans, key=lambda p: p.snapshot.invoice["id"]):  # one lock order for every batch
+        row = stored.get(plan.snapshot.invoice["id"])
+        prior = Observation(row.status, row.observed_at, row.fingerprint) if row else None
+        plan.verdict = judge(prior, plan.observation)
+        plan.record_id = row.crm_record_id if row else None
+        if plan.verdict is Verdict.SKIP and row is not None and row.written_version < row.version:
+            # The stored state never reached the CRM (its write failed): write it now.
+            plan.verdict, plan.values, plan.version = Verdict.APPLY, dict(row.values), row.version
+            continue
+        if plan.verdict is not Verdict.APPLY:
+            continue
+        plan.version = (row.version if row else 0) + 1
+        fields = {"status": plan.observation.status, "observed_at": plan.observation.observed_at,
+                  "fingerprint": plan.observation.fingerprint, "version": plan.version,
+                  "values": plan.values, "updated_at": now}
+        if row is None:
+            inserted = await conn.execute(insert_ignore(conn.dialect.name, state_t, workspace_id=workspace_id,
+                                                        invoice_id=plan.snapshot.invoice["id"], **fields))
+            if inserted.rowcount == 0:
+                raced.append(plan)
+        else:
+            await conn.execute(update(state_t).where(
+                state_t.c.workspace_id == workspace_id,
+                state_t.c.invoice_id == plan.snapshot.invoice["id"]).values(**fields))
+    return raced
 
 
 async def _repair_overtaken(ctx: AppContext, workspace_id: str, plans: list[_Plan], object_slug: str, match_slug: str) -> None:
