@@ -96,7 +96,7 @@ def postgres_url() -> Iterator[str]:
     name = f"invoicing_test_{secrets.token_hex(4)}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server: the Postgres variants are skipped, and say why
+    except Exception as exc:  # noqa: BLE001 - no server: the Postgres variants are skipped, and say why
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}")
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"

@@ -18,7 +18,7 @@ from tests.conftest import make_settings, running_context
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/test.db", "DATA_DIR": str(tmp_path),
                 "APP_SECRET": "test-app-secret", "LOG_FORMAT": "json", **env}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=full_env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=full_env, capture_output=True, text=True, check=False,
                           timeout=60)
 
 

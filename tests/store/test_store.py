@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from app.clock import utcnow
 from app.store import Store
 from app.store.connections import get_connection, save_connection
 from app.store.workspaces import (
@@ -17,7 +18,6 @@ from app.store.workspaces import (
     principal_for_token,
     update_settings,
 )
-from app.clock import utcnow
 
 
 async def test_schema_creation_is_idempotent(database_url: str) -> None:

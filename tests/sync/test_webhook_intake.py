@@ -91,14 +91,13 @@ async def test_refusals_store_nothing(
 async def test_real_stripe_deliveries_reach_the_crm(tmp_path: Any, emulator: Any) -> None:
     """The emulator's signed deliveries over loopback -> stored -> processed -> CRM record."""
     import asyncio
+    import socket
 
     from app.http.app import create_app
     from app.sandbox.server import running_server
     from app.store import Store
     from app.store.workspaces import create_workspace
     from tests.conftest import make_settings
-
-    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,9 +111,8 @@ async def test_real_stripe_deliveries_reach_the_crm(tmp_path: Any, emulator: Any
         async with httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {ws.admin_token}"}) as c:
             r = await c.put("/api/connection", json={"stripe_api_key": key, "mode": "sandbox"})
             assert r.status_code == 200, r.text
-            from tests.sync.conftest import make_invoice
-
             from app.stripe.clients import StripeGateways
+            from tests.sync.conftest import make_invoice
 
             gateways = StripeGateways(api_base=emulator.base_url, max_network_retries=0, rate_sandbox=100, rate_live=100)
             try:
