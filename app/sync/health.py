@@ -21,6 +21,10 @@ async def event_health(ctx: AppContext, workspace_id: str) -> dict[str, Any]:
             stripe_events.c.event_id, stripe_events.c.type, stripe_events.c.last_error, stripe_events.c.attempts,
         ).where(stripe_events.c.workspace_id == workspace_id, stripe_events.c.status == "failed")
             .order_by(stripe_events.c.received_at.desc()).limit(5))).all()
+        retrying = (await conn.execute(select(
+            stripe_events.c.event_id, stripe_events.c.type, stripe_events.c.last_error, stripe_events.c.attempts,
+        ).where(stripe_events.c.workspace_id == workspace_id, stripe_events.c.status == "pending",
+                stripe_events.c.attempts > 0).order_by(stripe_events.c.received_at.desc()).limit(5))).all()
         sync = (await conn.execute(select(workspace_sync).where(workspace_sync.c.workspace_id == workspace_id))).first()
     return {
         "last_event_received_at": sync.last_event_received_at.isoformat() if sync and sync.last_event_received_at else None,
@@ -28,10 +32,15 @@ async def event_health(ctx: AppContext, workspace_id: str) -> dict[str, Any]:
         "reconcile_error": sync.reconcile_error if sync else None,
         "events": {"processed": counts.get("processed", 0), "pending": counts.get("pending", 0),
                    "failed": counts.get("failed", 0)},
-        "recent_failures": [{"event_id": f.event_id, "type": f.type, "error": f.last_error, "attempts": f.attempts}
-                            for f in failures],
+        "recent_failures": [_failure(f) for f in failures],
+        # Failed at least once and waiting for another attempt: shows why while Stripe or the CRM is degraded.
+        "retrying": [_failure(r) for r in retrying],
     }
 
 
 async def backfill_health(ctx: AppContext, workspace_id: str) -> dict[str, Any] | None:
     return await latest_backfill(ctx, workspace_id)
+
+
+def _failure(row: Any) -> dict[str, Any]:
+    return {"event_id": row.event_id, "type": row.type, "error": row.last_error, "attempts": row.attempts}

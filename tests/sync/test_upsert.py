@@ -73,3 +73,37 @@ async def test_unmatched_and_auto_created_people(connected: Connected) -> None:
     assert not second.unmatched and second.person_id
     person = await connected.ctx.crm(connected.workspace_id).find_person_by_email("FLAKY@example.com")
     assert person is not None and person.id == second.person_id
+
+
+async def test_health_shows_events_waiting_for_a_retry(connected: Connected, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json as _json
+
+    from sqlalchemy import select
+
+    from app.store.sync_tables import stripe_events
+    from app.sync.events import process_event
+    from app.sync.health import event_health
+    from app.sync.intake import store_event
+
+    invoice = await _finalized(connected)
+    flaky = FlakyCRM(connected.ctx.crm(connected.workspace_id), failures=1)
+    monkeypatch.setattr(connected.ctx, "crm", lambda ws: flaky)
+
+    async def hold(*args: Any, **kwargs: Any) -> None:  # this test processes the event itself
+        return None
+
+    monkeypatch.setattr(connected.ctx.jobs, "enqueue", hold)
+    event = {"id": "evt_retry_1", "object": "event", "type": "invoice.finalized", "created": int(time.time()),
+             "data": {"object": _json.loads(_json.dumps(invoice))}}
+    await store_event(connected.ctx, connected.workspace_id, event, source="webhook")
+    async with connected.ctx.store.connect() as conn:
+        row_id = (await conn.execute(select(stripe_events.c.id).where(
+            stripe_events.c.event_id == "evt_retry_1"))).scalar_one()
+    await process_event(connected.ctx, connected.workspace_id, row_id)
+    health = await event_health(connected.ctx, connected.workspace_id)
+    assert health["events"]["pending"] == 1 and health["events"]["failed"] == 0
+    assert health["retrying"] == [{"event_id": "evt_retry_1", "type": "invoice.finalized",
+                                   "error": "CRM down", "attempts": 1}]
+    await process_event(connected.ctx, connected.workspace_id, row_id)
+    health = await event_health(connected.ctx, connected.workspace_id)
+    assert health["events"]["processed"] == 1 and health["retrying"] == []

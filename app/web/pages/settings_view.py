@@ -108,6 +108,7 @@ def webhook_view(webhook: dict[str, Any]) -> dict[str, Any]:
         "last_reconciled": when(webhook.get("last_reconciled_at")),
         "registered_when": when(webhook.get("registered_at")),
         "recent_failures": list(webhook.get("recent_failures") or []),
+        "retrying": list(webhook.get("retrying") or []),
     }
 
 
