@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import socket
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from app.config import load_settings
 from app.connection.service import connect
@@ -38,29 +35,12 @@ from app.crm.local.adapter import LocalCRM
 from app.http.app import build_app
 from app.invoicing.catalog import catalog_cache
 from app.jobs.inprocess import InProcessJobs
-from app.sandbox.server import RunningEmulator, running_emulator
+from app.sandbox.server import RunningEmulator, running_emulator, serving_in_loop
 from app.store.workspaces import CreatedWorkspace, create_workspace, update_settings
 
 LINE_COUNTS = (1, 5, 50)
 
 
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", ws="none", log_level="warning", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 class Bench:
@@ -150,7 +130,7 @@ async def run(args: argparse.Namespace) -> None:
                                  app_secret="bench-secret", public_url="http://127.0.0.1:9", redis_url=None,
                                  stripe_api_base=emu.base_url, stripe_rate_sandbox=10_000.0, log_level="WARNING")
         ctx = await build_context(settings, jobs=InProcessJobs(periodic=False))
-        async with serving(build_app(ctx)) as base_url, httpx.AsyncClient(base_url=base_url, timeout=60,
+        async with serving_in_loop(build_app(ctx)) as base_url, httpx.AsyncClient(base_url=base_url, timeout=60,
                                                                           trust_env=False) as http:
             workspace = await create_workspace(ctx.store, "Bench")
             account_id, key = emu.new_account()

@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import uvicorn
@@ -114,3 +115,36 @@ def running_emulator(
     app = create_emulator_app(emulator, webhook_retry_delays=webhook_retry_delays)
     with running_server(app, host=host, port=port) as server:
         yield RunningEmulator(base_url=server.base_url, state=emulator, port=server.port)
+
+
+def bind_loopback(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A socket on a (free) loopback port, bound now so the URL is known before the app is built."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+@asynccontextmanager
+async def serving_in_loop(
+    app: ASGIApp, sock: socket.socket | None = None, *, lifespan: str = "on"
+) -> AsyncIterator[str]:
+    """uvicorn as a task of the running event loop (so the app may share the caller's loop and its
+    AppContext); yields the base URL, and stops the server and closes the socket on exit."""
+    sock = sock if sock is not None else bind_loopback()
+    config = uvicorn.Config(app, lifespan=lifespan, ws="none", log_level="warning",  # type: ignore[arg-type]
+                            access_log=False, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(STARTUP_TIMEOUT_S):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        host, port = sock.getsockname()[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

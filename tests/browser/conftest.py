@@ -26,14 +26,13 @@ from urllib.parse import urlencode
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import Browser, Error, Page, Response, Route, async_playwright
 from starlette.types import ASGIApp
 
 from app.context import AppContext, build_context
 from app.http.app import build_app
 from app.jobs.inprocess import InProcessJobs
-from app.sandbox.server import RunningEmulator
+from app.sandbox.server import RunningEmulator, bind_loopback, serving_in_loop
 from app.store.workspaces import CreatedWorkspace, create_workspace
 from tests.conftest import make_settings
 
@@ -60,31 +59,11 @@ class LiveApp:
         return f"{self.base_url}{path}"
 
 
-def bind_loopback() -> socket.socket:
-    """A socket on a free loopback port, bound now so the URL is known before the app is built."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @asynccontextmanager
 async def serving(app: ASGIApp, sock: socket.socket) -> AsyncIterator[None]:
     """uvicorn in the current event loop on `sock` until the block ends (lifespan included)."""
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", ws="none", log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=2))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+    async with serving_in_loop(app, sock):
         yield
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

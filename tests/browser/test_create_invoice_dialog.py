@@ -4,25 +4,19 @@ see the number and hosted URL; and a refused request shown next to the field at 
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Page, async_playwright, expect
-from starlette.types import ASGIApp
 
 from app.connection.service import connect
 from app.context import build_context
 from app.crm.local.adapter import LocalCRM
 from app.http.app import build_app
 from app.jobs.inprocess import InProcessJobs
-from app.sandbox.server import RunningEmulator
+from app.sandbox.server import RunningEmulator, serving_in_loop
 from app.store.workspaces import create_workspace
 from tests.conftest import make_settings
 
@@ -32,24 +26,6 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "cre
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """uvicorn in this event loop on a free loopback port (so the test shares the app's loop)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", ws="none", log_level="warning", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 async def new_price(base_url: str, key: str, name: str, amount: int, currency: str = "usd") -> str:
@@ -70,7 +46,7 @@ async def open_dialog(page: Page, base_url: str, token: str, object_slug: str, r
 async def test_create_invoice_dialog(tmp_path: Path, emulator: RunningEmulator) -> None:
     settings = make_settings(tmp_path, stripe_api_base=emulator.base_url, stripe_rate_sandbox=2000.0)
     ctx = await build_context(settings, jobs=InProcessJobs(periodic=False))
-    async with serving(build_app(ctx)) as base_url:
+    async with serving_in_loop(build_app(ctx)) as base_url:
         workspace = await create_workspace(ctx.store, "Acme")
         account_id, key = emulator.new_account()
         await connect(ctx, workspace.workspace_id, key, "sandbox")  # sync on: schema set up too

@@ -172,22 +172,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 async def serve_in_loop(app: Any, port: int = 0) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn as a task of the running loop (so the app may share this
     loop's AppContext); yields its base URL. Real HTTP: the emulator can deliver webhooks to it."""
-    import uvicorn
+    from app.sandbox.server import bind_loopback, serving_in_loop
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", ws="none", log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=2))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield f"http://{HOST}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serving_in_loop(app, bind_loopback(HOST, port), lifespan="off") as url:
+        yield url
