@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     # A job runner renews its lease every page; another runner takes over once it expires.
     job_lease_s: float = Field(default=30.0, gt=0)
+    # The longest a workflow step may run before another worker assumes its runner died.
+    workflow_lease_s: float = Field(default=180.0, gt=0)
     # Stored events still pending this long are queued again by the sweep.
     pending_event_grace_s: float = Field(default=30.0, ge=0)
     sweep_interval_s: float = Field(default=15.0, gt=0)

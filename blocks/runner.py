@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 log = logging.getLogger(__name__)
-LEASE_S = 180.0
 _EARLY_S = 1.0
 
 
@@ -57,7 +56,7 @@ async def _claim(ctx: AppContext, run_id: str, owner: str) -> Any | None:
             leased_until = run.lease_expires_at
         else:
             await conn.execute(update(workflow_runs).where(workflow_runs.c.id == run_id).values(
-                status="running", lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_S),
+                status="running", lease_owner=owner, lease_expires_at=now + timedelta(seconds=ctx.settings.workflow_lease_s),
                 started_at=run.started_at or now, next_attempt_at=None,
             ))
     if leased_until is not None:
@@ -171,7 +170,7 @@ async def _start_step(ctx: AppContext, run_id: str, owner: str, position: int, b
             status="running", inputs=inputs, attempts=attempts, finished_at=None))
         await conn.execute(update(workflow_runs).where(
             workflow_runs.c.id == run_id, or_(workflow_runs.c.lease_owner == owner, workflow_runs.c.lease_owner.is_(None)),
-        ).values(lease_expires_at=now + timedelta(seconds=LEASE_S)))
+        ).values(lease_expires_at=now + timedelta(seconds=ctx.settings.workflow_lease_s)))
     return attempts, now
 
 

@@ -3,7 +3,7 @@
 run over once its lease lapses, re-runs the step with the same Idempotency-Key (the execution id)
 and finishes it: one run for the (workflow, event), succeeded, the step's effect keyed once.
 
-The workers run with `blocks.runner.LEASE_S` shortened to 4 s (the product's is 180 s, the longest
+The workers run with WORKFLOW_LEASE_S shortened to 4 s (the product's is 180 s, the longest
 a step may take before another worker may assume its runner died), so the test does not wait 3 min."""
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from tests.sync.conftest import connect_without_webhook
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 TEMPLATE: dict[str, Any] = json.loads((Path(__file__).parents[1] / "data" / "stripe" / "invoice.json").read_text())
-SHORT_LEASE_WORKER = ("import blocks.runner as runner; runner.LEASE_S = 4.0; "
-                      "from app.cli import main; main(['worker'])")
+SHORT_LEASE_WORKER = "from app.cli import main; main(['worker'])"
 
 
 @pytest.fixture
@@ -70,7 +69,7 @@ async def test_worker_sigkilled_mid_step_then_restarted(rctx: AppContext, emulat
     s = rctx.settings
     env = app_env(database_url=s.database_url, redis_url=SHARED_REDIS_URL, prefix=s.redis_key_prefix,
                   stripe_base=emulator.base_url, data_dir=tmp_path, APP_SECRET="test-app-secret",
-                  SWEEP_INTERVAL_S="1", PENDING_EVENT_GRACE_S="1")
+                  SWEEP_INTERVAL_S="1", PENDING_EVENT_GRACE_S="1", WORKFLOW_LEASE_S="4")
     with running_receiver() as receiver:
         receiver.hold.set()
         workflow = await create_workflow(rctx, ws, WorkflowSpec.model_validate({
