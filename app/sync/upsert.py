@@ -70,6 +70,7 @@ async def upsert_invoices(
     snapshots: list[Snapshot],
     *,
     gateway: StripeGateway | None = None,
+    refetches_left: int = 2,
 ) -> list[UpsertOutcome]:
     """Apply snapshots (one per invoice id) through the guard. `gateway` is used to re-fetch an
     invoice when its snapshot cannot be ordered against the stored one."""
@@ -97,8 +98,11 @@ async def upsert_invoices(
     if refetch:
         if gateway is None:
             raise AppError(ErrorCode.NOT_CONNECTED, "An invoice needs re-reading from Stripe, but no key is connected.")
+        if refetches_left == 0:
+            # Another writer keeps storing same-second states of this invoice: let the caller retry.
+            raise AppError(ErrorCode.INTERNAL, "The invoice kept changing while it was read; it will be retried.")
         fresh = [Snapshot(await gateway.retrieve_invoice(p.snapshot.invoice["id"]), int(time.time())) for p in refetch]
-        for outcome in await upsert_invoices(ctx, workspace_id, fresh, gateway=None):
+        for outcome in await upsert_invoices(ctx, workspace_id, fresh, gateway=gateway, refetches_left=refetches_left - 1):
             outcomes[outcome.invoice_id] = outcome
 
     match_slug = mapping.slug("stripe_invoice_id")
