@@ -206,19 +206,8 @@ def update_product(ctx: ApiContext) -> dict[str, Any]:
         if price_id is not None and get_price(ctx, price_id, param="default_price").product != product.id:
             raise invalid_param("default_price", "The default price must belong to this product.")
         changes["default_price"] = price_id
-    metadata = form.metadata()
-    before = render_product(ctx.templates, product)
-    for key, value in changes.items():
-        setattr(product, key, value)
-    product.metadata = merge_metadata(product.metadata, metadata)
-    after = render_product(ctx.templates, product)
-    previous = events.diff(before, after)
-    if previous:
-        product.updated = ctx.now
-        after = render_product(ctx.templates, product)
-        events.emit(ctx.state, ctx.account, "product.updated", after,
-                    previous_attributes=previous, ctx=ctx)
-    return after
+    return events.apply_update(ctx, product, changes, form.metadata(), render_product, "product.updated",
+                               touch="updated")
 
 
 def delete_product(ctx: ApiContext) -> dict[str, Any]:
@@ -331,17 +320,7 @@ def update_price(ctx: ApiContext) -> dict[str, Any]:
             changes[key] = form.string(key, nullable=True)
     if "tax_behavior" in form:
         changes["tax_behavior"] = form.string("tax_behavior", choices=_TAX_BEHAVIORS)
-    metadata = form.metadata()
-    before = render_price(ctx.templates, price)
-    for key, value in changes.items():
-        setattr(price, key, value)
-    price.metadata = merge_metadata(price.metadata, metadata)
-    after = render_price(ctx.templates, price)
-    previous = events.diff(before, after)
-    if previous:
-        events.emit(ctx.state, ctx.account, "price.updated", after,
-                    previous_attributes=previous, ctx=ctx)
-    return after
+    return events.apply_update(ctx, price, changes, form.metadata(), render_price, "price.updated")
 
 
 def list_prices(ctx: ApiContext) -> dict[str, Any]:

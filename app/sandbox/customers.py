@@ -121,17 +121,7 @@ def update(ctx: ApiContext) -> dict[str, Any]:
     customer = get_live(ctx, ctx.path("id"))
     form = ctx.form.only(_EDITABLE + _IGNORED)
     changes = _changes(form)
-    metadata = form.metadata()
-    before = render(ctx.templates, customer)
-    for key, value in changes.items():
-        setattr(customer, key, value)
-    customer.metadata = merge_metadata(customer.metadata, metadata)
-    after = render(ctx.templates, customer)
-    previous = events.diff(before, after)
-    if previous:
-        events.emit(ctx.state, ctx.account, "customer.updated", after,
-                    previous_attributes=previous, ctx=ctx)
-    return after
+    return events.apply_update(ctx, customer, changes, form.metadata(), render, "customer.updated")
 
 
 def delete(ctx: ApiContext) -> dict[str, Any]:

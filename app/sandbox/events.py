@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.sandbox.errors import no_such
+from app.sandbox.forms import merge_metadata
 from app.sandbox.lists import PAGING_PARAMS, created_range, list_body, list_query, page_of
 from app.sandbox.models import Account, Event
 from app.sandbox.state import EmulatorState
@@ -51,6 +53,32 @@ def emit(
             account.webhook_queues.setdefault(endpoint.id, deque()).append(event.id)
             event.pending_webhooks += 1
     return event
+
+
+def apply_update(
+    ctx: ApiContext,
+    obj: Any,
+    changes: dict[str, Any],
+    metadata: dict[str, str] | None,
+    render_obj: Callable[[Templates, Any], dict[str, Any]],
+    event_type: str,
+    *,
+    touch: str | None = None,
+) -> dict[str, Any]:
+    """Apply field changes and merged metadata to `obj`; when anything changed, stamp `touch`
+    (if given) and emit `event_type` with `previous_attributes`. Returns the new snapshot."""
+    before = render_obj(ctx.templates, obj)
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    obj.metadata = merge_metadata(obj.metadata, metadata)
+    after = render_obj(ctx.templates, obj)
+    previous = diff(before, after)
+    if previous:
+        if touch:
+            setattr(obj, touch, ctx.now)
+            after = render_obj(ctx.templates, obj)
+        emit(ctx.state, ctx.account, event_type, after, previous_attributes=previous, ctx=ctx)
+    return after
 
 
 def render(templates: Templates, event: Event, *, api_version: str | None = None) -> dict[str, Any]:
