@@ -19,10 +19,11 @@ from app.crm.local.adapter import LocalCRM
 from app.crm.local.people import person_from_record, record_label
 from app.crm.local.schema import COMPANIES, PEOPLE
 from app.crm.local.shapes import attribute_json, company_json, object_json, person_json, record_json
-from app.crm.protocol import AttributeSpec, AttributeType, Record
+from app.crm.protocol import AttributeSpec, AttributeType, Company, Record
 from app.errors import AppError, ErrorCode, validation_error
 from app.http.auth import authenticate
 from app.http.body import read_json
+from app.money import format_amount, to_minor
 from app.store.workspaces import Role
 from app.web.templating import render as render_page
 from app.web.templating import templates
@@ -330,6 +331,7 @@ async def _record_page(request: Request, slug: str) -> Response:
         attributes = await crm.list_attributes(slug)
         company = await crm.get_company(record_id) if slug == COMPANIES else None
         context = {
+            "invoices": await _invoices_of(request, crm, slug, record_id, company),
             **await _base(crm, slug), "object": info, "record": record, "label": record_label(record),
             "attributes": attributes, "company": company, "actions": slug in (PEOPLE, COMPANIES),
             "labels": await crm.record_labels(_references([record], attributes)),
@@ -337,6 +339,36 @@ async def _record_page(request: Request, slug: str) -> Response:
         return _render(request, "crm/record.html", context)
 
     return await _page(request, render)
+
+
+async def _invoices_of(request: Request, crm: LocalCRM, slug: str, record_id: str,
+                       company: Company | None) -> dict[str, Any] | None:
+    """The mirrored Stripe invoices linked to this person (or to the company's people)."""
+    if slug not in (PEOPLE, COMPANIES):
+        return None
+    from app.workspace_settings import schema_mapping_for
+
+    mapping = await schema_mapping_for(request.app.state.ctx, crm.workspace_id)
+    if await crm.get_object(mapping.object_slug) is None:
+        return None
+    people = [p.id for p in company.people] if company else [record_id]
+    records = await crm.records_referring_to(mapping.object_slug, mapping.slug("person"), people)
+    fields = mapping.field_slugs()
+    rows = [{"id": r.id, "data": r.values,
+             "due": _money(r.values.get(fields["amount_due"]), r.values.get(fields["currency"])),
+             "paid": _money(r.values.get(fields["amount_paid"]), r.values.get(fields["currency"]))}
+            for r in reversed(records)]
+    return {"object": mapping.object_slug, "fields": fields, "records": rows}
+
+
+def _money(amount: Any, currency: Any) -> str:
+    """A stored major-unit amount shown in its currency's format ("$42.00", "¥500")."""
+    if amount is None or not isinstance(currency, str):
+        return "—"
+    try:
+        return format_amount(to_minor(str(amount), currency), currency)
+    except ValueError:
+        return f"{amount} {currency}"
 
 
 async def asset(request: Request) -> Response:

@@ -100,6 +100,17 @@ class LocalCRM:
             people = await rows.read_records(conn, self._workspace_id, PEOPLE, ids)
         return company_from_record(record, (person_from_record(p) for p in people))
 
+    async def records_referring_to(
+        self, object_slug: str, attribute: str, target_ids: list[str], *, limit: int = 50
+    ) -> list[Record]:
+        """Records of `object_slug` whose record-reference `attribute` points at one of `target_ids`
+        (newest last), through the reference index: e.g. a person's Stripe invoices."""
+        await self._prepare(object_slug)
+        async with self._store.connect() as conn:
+            ids = [i for t in target_ids for i in await rows.referring_ids(conn, self._workspace_id, attribute, t)]
+            found = await rows.read_records(conn, self._workspace_id, object_slug, ids)
+        return found[-limit:]
+
     async def create_person(
         self, name: str, email: str, company_id: str | None = None, *, main_contact: bool = False
     ) -> Person:
