@@ -41,7 +41,8 @@
       const job = res.data;
       const c = job.counts || {};
       if (job.status === "succeeded") {
-        show(status, `Invoice sync finished: ${c.seen ?? 0} invoices read, ${c.created ?? 0} new, ${c.updated ?? 0} updated.`, false);
+        show(status, `Invoice sync finished: ${c.seen ?? 0} invoices read, ${c.created ?? 0} new, ${c.updated ?? 0} updated. ` +
+          "Reload the page to see this record's invoices.", false);
         return;
       }
       if (job.status === "failed") {
