@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from app.connection.webhook_endpoint import reconcile_webhook
 from app.errors import AppError
 from app.store.connections import get_connection
-from app.store.workspaces import get_settings, update_settings
+from app.store.workspaces import WorkspaceSettings, get_settings, update_settings
 from schema_mapping.mapping import SchemaMapping
 
 if TYPE_CHECKING:
@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def schema_mapping_for(ctx: AppContext, workspace_id: str) -> SchemaMapping:
-    stored = (await get_settings(ctx.store, workspace_id)).schema_mapping
+def mapping_of(settings: WorkspaceSettings) -> SchemaMapping:
+    stored = settings.schema_mapping
     return SchemaMapping.model_validate(stored) if stored else SchemaMapping.default()
+
+
+async def schema_mapping_for(ctx: AppContext, workspace_id: str) -> SchemaMapping:
+    return mapping_of(await get_settings(ctx.store, workspace_id))
 
 
 async def settings_json(ctx: AppContext, workspace_id: str) -> dict[str, Any]:

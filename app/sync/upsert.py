@@ -24,11 +24,12 @@ from app.store.sync_tables import invoice_sync_state as state_t
 from app.store.workspaces import get_settings
 from app.sync.guard import Observation, Verdict, fingerprint, judge
 from app.sync.people import PersonLinker
-from app.workspace_settings import schema_mapping_for
+from app.workspace_settings import mapping_of
 from schema_mapping.values import invoice_to_values
 
 if TYPE_CHECKING:
     from app.context import AppContext
+    from app.crm.protocol import CRM
     from app.stripe.gateway import StripeGateway
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ async def upsert_invoices(
     settings = await get_settings(ctx.store, workspace_id)
     if not settings.sync_enabled:
         return [UpsertOutcome(s.invoice["id"], "skipped", False) for s in snapshots]
-    mapping = await schema_mapping_for(ctx, workspace_id)
+    mapping = mapping_of(settings)  # one settings read per batch
     crm = ctx.crm(workspace_id)
     linker = PersonLinker(crm, auto_create=settings.auto_create_people)
     outcomes: dict[str, UpsertOutcome] = {}
@@ -111,7 +112,7 @@ async def upsert_invoices(
         results = await crm.upsert_records(mapping.object_slug, match_slug, [p.values for p in to_write])
         for plan, result in zip(to_write, results, strict=True):
             plan.record_id, plan.created = result.record.id, result.created
-    await _repair_overtaken(ctx, workspace_id, plans, mapping.object_slug, match_slug)
+    await _repair_overtaken(ctx, crm, workspace_id, plans, mapping.object_slug, match_slug)
 
     for plan in plans:
         invoice_id = plan.snapshot.invoice["id"]
@@ -187,11 +188,11 @@ async def _judge_locked(conn: Any, is_sqlite: bool, workspace_id: str, plans: li
     return raced
 
 
-async def _repair_overtaken(ctx: AppContext, workspace_id: str, plans: list[_Plan], object_slug: str, match_slug: str) -> None:
+async def _repair_overtaken(ctx: AppContext, crm: CRM, workspace_id: str, plans: list[_Plan], object_slug: str,
+                            match_slug: str) -> None:
     applied = {p.snapshot.invoice["id"]: p for p in plans if p.verdict is Verdict.APPLY}
     if not applied:
         return
-    crm = ctx.crm(workspace_id)
     async with ctx.store.begin() as conn:
         rows = (await conn.execute(select(state_t).where(
             state_t.c.workspace_id == workspace_id, state_t.c.invoice_id.in_(list(applied))))).all()
